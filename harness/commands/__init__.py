@@ -1,0 +1,6 @@
+"""CLI command groups, one module each; every module exposes `register(app)`."""
+
+MODULES = (
+    "harness.commands.stack",    # up, down, demo
+    "harness.commands.faults",   # faults list|show, schedule check
+)

@@ -1,0 +1,54 @@
+"""A private Toxiproxy server (the real Go binary from .tools/bin) on a free loopback port."""
+from __future__ import annotations
+
+import shutil
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import SetupError
+from harness.runtime.procs import LOOPBACK, Child, free_port
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def toxiproxy_binary() -> Path:
+    """`.tools/bin/toxiproxy-server` of this checkout, else one on PATH; missing is a one-line error."""
+    local = REPO_ROOT / ".tools" / "bin" / "toxiproxy-server"
+    if local.exists():
+        return local
+    found = shutil.which("toxiproxy-server")
+    if found:
+        return Path(found)
+    raise SetupError("toxiproxy-server not found: run 'make setup' (builds Toxiproxy 2.12.0 into .tools/bin)")
+
+
+@dataclass
+class ToxiproxyServer:
+    run_dir: Path
+    port: int = 0
+    child: Child | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def start(self, timeout: float = 15.0) -> "ToxiproxyServer":
+        self.port = self.port or free_port()
+        self.child = Child(
+            "toxiproxy", [str(toxiproxy_binary()), "-host", LOOPBACK, "-port", str(self.port)],
+            self.run_dir / "logs" / "toxiproxy.log",
+        ).start()
+        self.child.wait_until(self._answers, timeout, f"answering on {self.url}")
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + "/version", timeout=0.5) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.child is not None:
+            self.child.stop()
