@@ -21,7 +21,7 @@ def build_app() -> typer.Typer:
 def main(argv: list[str] | None = None) -> int:
     app = build_app()
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
     except DinerushError as err:
         print(f"dinerush: {err}", file=sys.stderr)
         return int(err.exit_code)
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
             err.show()
             return int(Exit.USAGE)
         raise
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,39 @@
+"""Run profiles: a load, a fault timeline and a drain deadline under one name, in one table."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from harness.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    schedule: str            # a built-in schedule name (faults/schedules) or a TOML file path
+    duration_s: float        # load duration; the timeline must fit inside it
+    users: int               # flat users, or the peak of the shape
+    spawn_rate: float
+    shape: str = "none"
+    mix: str = "dine_in=4,takeaway=3,impatient=2,pos=1"
+    drain_deadline_s: float = 60.0
+
+    def with_overrides(self, **kw) -> "Profile":
+        return replace(self, **{k: v for k, v in kw.items() if v is not None})
+
+
+PROFILES: dict[str, Profile] = {p.name: p for p in (
+    Profile("ci-gate", "every mission fault once, each with a quiet window around it; the CI resilience gate",
+            schedule="ci-gate", duration_s=80, users=16, spawn_rate=8),
+    Profile("lunch-rush", "a time-compressed lunch hour: rise, peak, fall, with the faults a real lunch brings",
+            schedule="lunch-rush", duration_s=180, users=30, spawn_rate=5, shape="lunch_rush"),
+    Profile("calm", "steady diners and no faults: the baseline", schedule="none",
+            duration_s=30, users=10, spawn_rate=10),
+)}
+
+
+def profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise UsageError(f"unknown profile {name!r}: choose one of {', '.join(PROFILES)}") from None

@@ -1,0 +1,208 @@
+"""`dinerush run`: up → steady-state probe → load + fault timeline → heal → drain → final reads → audit → report.
+
+Phases run in order on one RunContext; whatever happens (a failed fault, Ctrl-C, SIGTERM, a dead
+service), faults are healed, the stack is stopped and a report is written, marked inconclusive
+when the run could not be judged.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import time
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+from harness.errors import DinerushError, Exit, SetupError
+from harness.loadgen import LoadSpec, LocustRun
+from harness.profiles import Profile
+from harness.progress import Progress
+from harness.reads import Databases, ReadQueries, read_backlog, read_final
+from harness.targets import Target, make_target
+
+QUEUE = "kitchen.tickets"
+
+
+class Interrupted(Exception):
+    """SIGINT or SIGTERM arrived: stop, heal, report inconclusive."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    profile: Profile
+    seed: int = 7
+    bugs: tuple[str, ...] = ()
+    out_root: Path = Path("runs")
+    run_dir: Path | None = None
+    target: str = "local"
+    config: Path | None = None
+    workers: int = 0
+    allow_remote: bool = False
+    slo: "object | None" = None      # harness.report.slo.SLOConfig; None: defaults
+
+
+@dataclass
+class RunContext:
+    """Everything one run accumulates, handed from phase to phase (no module-level state)."""
+
+    options: RunOptions
+    run_dir: Path
+    progress: Progress
+    phase: str = "init"
+    stamps: list = field(default_factory=list)
+    inconclusive: list[str] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
+    load_started_wall: float | None = None
+    load_ended_wall: float | None = None
+    probe_line: str = ""
+
+    def event(self, what: str, **detail) -> None:
+        self.events.append({"wall": time.time(), "phase": self.phase, "what": what, **detail})
+
+
+def new_run_dir(options: RunOptions) -> Path:
+    if options.run_dir is not None:
+        path = Path(options.run_dir)
+    else:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = options.out_root / f"{stamp}-{options.profile.name}"
+        n = 1
+        while path.exists():  # never overwrite an earlier run
+            n += 1
+            path = options.out_root / f"{stamp}-{options.profile.name}-{n}"
+    if path.exists() and any(path.iterdir()):
+        raise SetupError(f"run folder {path} is not empty: choose another --out or remove it")
+    path.mkdir(parents=True, exist_ok=True)
+    return path.resolve()
+
+
+@contextmanager
+def signals_raise() -> Iterator[None]:
+    """Turn SIGINT/SIGTERM into Interrupted in the main thread, so every `finally` runs."""
+    def handler(signum, _frame):
+        raise Interrupted(signal.Signals(signum).name)
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def run(options: RunOptions, progress: Progress | None = None) -> Exit:
+    from harness.finish import finish
+
+    run_dir = new_run_dir(options)
+    ctx = RunContext(options, run_dir, progress or Progress.for_terminal())
+    (run_dir / "run.json").write_text(json.dumps(
+        {**asdict(options), "profile": asdict(options.profile), "out_root": str(options.out_root),
+         "run_dir": str(run_dir), "config": str(options.config) if options.config else None,
+         "slo": asdict(options.slo) if options.slo else None}, indent=2, default=str))
+    ledger_ok = reads = None
+    with signals_raise():
+        try:
+            reads = _run_phases(ctx)
+            ledger_ok = True
+        except Interrupted as sig:
+            ctx.inconclusive.append(f"interrupted by {sig} during {ctx.phase}")
+        except DinerushError as err:
+            ctx.inconclusive.append(f"{ctx.phase}: {err}")
+        finally:
+            ctx.progress.close()
+    return finish(ctx, reads, complete=bool(ledger_ok))
+
+
+def _run_phases(ctx: RunContext):
+    opts = ctx.options
+    target: Target = make_target(opts, ctx)
+    with ExitStack() as stack:
+        ctx.phase = "up"
+        ctx.progress.phase("up", "starting the stack")
+        endpoints = stack.enter_context(target.up())
+        ctx.phase = "probe"
+        ctx.progress.phase("probe", "one order end to end")
+        ctx.probe_line = target.probe()
+        ctx.event("probe", line=ctx.probe_line)
+        _load_and_faults(ctx, target, endpoints)
+        ctx.phase = "drain"
+        _drain(ctx, target)
+        ctx.phase = "reads"
+        ctx.progress.phase("reads", "reading the systems of record")
+        reads = target.read_final()
+        (ctx.run_dir / "final_reads.json").write_text(reads.to_json())
+        target.collect_logs()
+        return reads
+
+
+def _load_and_faults(ctx: RunContext, target: Target, endpoints) -> None:
+    from faults.runner import TimelineRunner
+    from faults.schedule import load_schedule
+
+    opts, prof = ctx.options, ctx.options.profile
+    schedule = load_schedule(prof.schedule, seed=opts.seed) if prof.schedule != "none" else None
+    if schedule is not None and schedule.total > prof.duration_s:
+        raise SetupError(f"schedule {prof.schedule} lasts {schedule.total:.0f}s but the load only "
+                         f"{prof.duration_s:.0f}s: raise --duration")
+    spec = LoadSpec(host=target.diner_url, duration_s=prof.duration_s, users=prof.users,
+                    spawn_rate=prof.spawn_rate, seed=opts.seed, shape=prof.shape, mix=prof.mix,
+                    workers=opts.workers)
+    locust = LocustRun(spec, ctx.run_dir)
+    client = target.fault_client()
+    ctx.phase = "load"
+    ctx.progress.phase("load", f"{prof.duration_s:.0f}s of diners" + (f", timeline {schedule.name}" if schedule else ""))
+    with ExitStack() as stack:
+        runner = None
+        if schedule is not None:
+            runner = stack.enter_context(TimelineRunner(client, schedule))
+            runner.preflight()
+        locust.start()
+        stack.callback(locust.stop)
+        t0 = time.monotonic()
+        ctx.load_started_wall = time.time()
+        hard_stop = prof.duration_s + spec.stop_timeout_s + 60
+        try:
+            while locust.alive():
+                elapsed = time.monotonic() - t0
+                if runner is not None and not runner.done:
+                    try:
+                        ctx.stamps.extend(s.as_dict() for s in runner.step(elapsed))
+                    finally:
+                        ctx.stamps[:] = [s.as_dict() for s in runner.stamps]
+                for name in target.dead_services():
+                    raise SetupError(f"stack service {name} died at {elapsed:.1f}s of load: see logs/{name}.log")
+                active = [e.label for e in runner.active] if runner else []
+                ctx.progress.load(elapsed, prof.duration_s, locust.progress(), active)
+                if elapsed > hard_stop:
+                    raise SetupError(f"Locust did not stop {hard_stop:.0f}s after the load began: see logs/locust.log")
+                time.sleep(0.25)
+        finally:
+            if runner is not None:
+                ctx.phase = "heal"
+                try:
+                    runner.heal_all()
+                finally:
+                    ctx.stamps[:] = [s.as_dict() for s in runner.stamps]
+            ctx.load_ended_wall = time.time()
+        code = locust.child.proc.returncode if locust.child and locust.child.proc else None
+        if code not in (0, None):
+            raise SetupError(f"Locust exited with code {code}: see logs/locust.log")
+        if not locust.ledger_path.exists():
+            raise SetupError("Locust wrote no ledger: see logs/locust.log")
+
+
+def _drain(ctx: RunContext, target: Target) -> None:
+    """Wait until the outbox, the kitchen queue and pending payments are empty (twice in a row), or the deadline."""
+    deadline = time.monotonic() + ctx.options.profile.drain_deadline_s
+    ctx.progress.phase("drain", "waiting for outbox, kitchen queue and payments to settle")
+    calm = 0
+    while time.monotonic() < deadline:
+        backlog = target.backlog()
+        ctx.progress.drain(backlog)
+        calm = calm + 1 if (backlog.outbox_unsent, backlog.queue_messages, backlog.payments_pending) == (0, 0, 0) else 0
+        if calm >= 3:
+            ctx.event("drained")
+            return
+        time.sleep(0.5)
+    ctx.event("drain deadline passed", backlog=asdict(target.backlog()))

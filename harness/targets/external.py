@@ -1,0 +1,139 @@
+"""The external target: someone else's stack, described by a TOML adapter file (`--config FILE`).
+
+The contract (see README "Your own stack"): diners speak the HTTP API of stack/README.md at
+`[http].orders`; the audit reads the three systems of record with the SQL in `[queries]` (defaults:
+the reference schema), each query returning the columns harness.reads.ReadQueries documents;
+faults need a Toxiproxy at `[toxiproxy].url` with proxies named as faults/topology.py's links.
+"""
+from __future__ import annotations
+
+import tomllib
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlsplit
+
+import httpx
+
+from harness.errors import SetupError, UsageError
+from harness.probe import probe
+from harness.reads import Databases, ReadQueries, read_backlog, read_final
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass(frozen=True)
+class ExternalConfig:
+    orders_url: str
+    kitchen_url: str | None
+    toxiproxy_url: str | None
+    databases: Databases
+    queries: ReadQueries
+    rabbit: object | None = None   # harness.runtime.rabbitmq.RabbitControl, for queue depth
+
+    @classmethod
+    def load(cls, path: Path, allow_remote: bool = False) -> "ExternalConfig":
+        try:
+            raw = tomllib.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise UsageError(f"target config {path} not found: pass --config FILE (see README, 'Your own stack')") from None
+        except tomllib.TOMLDecodeError as err:
+            raise UsageError(f"{path}: {err}") from None
+        try:
+            http, dbs = raw["http"], raw["databases"]
+            cfg = cls(
+                orders_url=str(http["orders"]).rstrip("/"),
+                kitchen_url=str(http["kitchen"]).rstrip("/") if http.get("kitchen") else None,
+                toxiproxy_url=str(raw["toxiproxy"]["url"]).rstrip("/") if raw.get("toxiproxy") else None,
+                databases=Databases(orders=str(dbs["orders"]), gateway=str(dbs["gateway"]), kitchen=str(dbs["kitchen"])),
+                queries=cls._queries(path, raw.get("queries", {})),
+                rabbit=cls._rabbit(raw.get("rabbitmq")),
+            )
+        except KeyError as err:
+            raise UsageError(f"{path}: missing key {err.args[0]!r} (needs [http].orders and "
+                             "[databases].orders/gateway/kitchen)") from None
+        if not allow_remote:
+            for where in cfg.addresses():
+                host = urlsplit(where).hostname or ""
+                if host not in LOCAL_HOSTS:
+                    raise UsageError(f"{path}: {host or where!r} is outside 127.0.0.1: pass --allow-remote "
+                                     "if you really mean to load that host")
+        return cfg
+
+    @staticmethod
+    def _queries(path: Path, raw: dict) -> ReadQueries:
+        known = {f.name for f in fields(ReadQueries)}
+        unknown = set(raw) - known
+        if unknown:
+            raise UsageError(f"{path}: unknown [queries] {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+        return ReadQueries(**{k: str(v) for k, v in raw.items()})
+
+    @staticmethod
+    def _rabbit(raw: dict | None):
+        if not raw:
+            return None
+        from harness.runtime.rabbitmq import RabbitControl
+        return RabbitControl(node=str(raw["node"]), dist_port=int(raw["dist_port"]), cookie_file=str(raw["cookie_file"]))
+
+    def addresses(self) -> list[str]:
+        urls = [self.orders_url, self.kitchen_url, self.toxiproxy_url]
+        urls += [d if "://" in d else f"postgresql://{d}" for d in
+                 (self.databases.orders, self.databases.gateway, self.databases.kitchen)]
+        return [u for u in urls if u]
+
+
+class ExternalTarget:
+    def __init__(self, options, ctx) -> None:
+        if options.config is None:
+            raise UsageError("--target external needs --config FILE (see README, 'Your own stack')")
+        if options.bugs:
+            raise UsageError("--bug switches defects of the local reference stack; with --target external, "
+                             "start the stack with the defect instead (dinerush up --bug NAME)")
+        self.cfg = ExternalConfig.load(options.config, options.allow_remote)
+        self.ctx = ctx
+
+    @contextmanager
+    def up(self) -> Iterator[object]:
+        try:
+            httpx.get(self.cfg.orders_url + "/menu", timeout=5.0).raise_for_status()
+        except httpx.HTTPError as err:
+            raise SetupError(f"target unreachable at {self.cfg.orders_url} ({type(err).__name__}): "
+                             "start it (e.g. dinerush up --detach) or fix [http].orders") from None
+        yield self.cfg
+
+    @property
+    def diner_url(self) -> str:
+        return self.cfg.orders_url
+
+    def probe(self) -> str:
+        if self.cfg.kitchen_url is None:
+            return "probe skipped: no [http].kitchen in the target config"
+        return probe(self.cfg.orders_url, self.cfg.kitchen_url).line()
+
+    def fault_client(self):
+        if self.cfg.toxiproxy_url is None:
+            raise SetupError("this profile injects faults but the target config has no [toxiproxy].url: "
+                             "add it, or run --schedule none")
+        from faults.client import ToxiproxyClient
+        return ToxiproxyClient(self.cfg.toxiproxy_url)
+
+    def dead_services(self) -> list[str]:
+        return []
+
+    def _queue_messages(self) -> int:
+        if self.cfg.rabbit is None:
+            return 0
+        depth = self.cfg.rabbit.queue_depth("kitchen.tickets")
+        return depth.total if depth is not None else 0
+
+    def backlog(self):
+        return read_backlog(self.cfg.databases, self.cfg.queries, self._queue_messages())
+
+    def read_final(self):
+        # A long-lived stack holds earlier runs' rows: audit only what was created since this load began.
+        since = self.ctx.load_started_wall - 1.0 if self.ctx.load_started_wall else None
+        return read_final(self.cfg.databases, self.cfg.queries, self._queue_messages(), since=since)
+
+    def collect_logs(self) -> None:
+        """An external stack keeps its own logs."""

@@ -1,0 +1,65 @@
+"""The local target: the reference stack as child processes of the harness (harness.runtime.local)."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from harness.probe import probe
+from harness.reads import Databases, ReadQueries, read_backlog, read_final
+from harness.runtime.local import KITCHEN_QUEUE, LocalStack, StackOptions
+from scenarios.data import make_menu
+
+
+class LocalTarget:
+    def __init__(self, options, ctx) -> None:
+        self.options = options
+        self.ctx = ctx
+        self.stack: LocalStack | None = None
+        self.queries = ReadQueries()
+
+    @contextmanager
+    def up(self) -> Iterator[object]:
+        menu = make_menu(self.options.seed).write(self.ctx.run_dir / "menu.json")
+        stack = LocalStack(self.ctx.run_dir, StackOptions(bugs=tuple(self.options.bugs), menu=menu))
+        with stack:
+            self.stack = stack
+            self.ctx.event("up", timings=stack.timings)
+            yield stack.endpoints
+
+    @property
+    def endpoints(self):
+        assert self.stack is not None and self.stack.endpoints is not None
+        return self.stack.endpoints
+
+    @property
+    def diner_url(self) -> str:
+        return self.endpoints.orders_api_url
+
+    @property
+    def databases(self) -> Databases:
+        e = self.endpoints
+        return Databases(orders=e.orders_dsn, gateway=e.gateway_dsn, kitchen=e.kitchen_dsn)
+
+    def probe(self) -> str:
+        return probe(self.endpoints.orders_api_url, self.endpoints.kitchen_url).line()
+
+    def fault_client(self):
+        from faults.client import ToxiproxyClient
+        return ToxiproxyClient(self.endpoints.toxiproxy_url)
+
+    def dead_services(self) -> list[str]:
+        assert self.stack is not None
+        return [name for name, child in self.stack.services.items() if not child.alive()]
+
+    def _queue_messages(self) -> int:
+        depth = self.stack.queue_depth(KITCHEN_QUEUE) if self.stack else None
+        return depth.total if depth is not None else 0
+
+    def backlog(self):
+        return read_backlog(self.databases, self.queries, self._queue_messages())
+
+    def read_final(self):
+        return read_final(self.databases, self.queries, self._queue_messages())
+
+    def collect_logs(self) -> None:
+        """Service logs are already written into the run folder's logs/."""
