@@ -12,11 +12,12 @@ from harness.errors import UsageError
 def _bugs(bugs: list[str]) -> tuple[str, ...]:
     if not bugs:
         return ()
-    from stack.bugs import BUGS  # the reference stack's catalogue of seeded defects (names only)
-    unknown = [b for b in bugs if b not in BUGS]
-    if unknown:
-        raise UsageError(f"unknown --bug {', '.join(unknown)}: choose from {', '.join(sorted(BUGS))}")
-    return tuple(bugs)
+    from stack.bugs import UnknownBug, validate  # the reference stack's catalogue of seeded defects
+    try:
+        validate(bugs)
+    except UnknownBug as err:
+        raise UsageError(str(err)) from None
+    return tuple(dict.fromkeys(bugs))
 
 
 def register(app: typer.Typer) -> None:

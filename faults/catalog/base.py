@@ -1,0 +1,196 @@
+"""What a fault is: typed parameters (a frozen dataclass per fault), a plan of toxics and link-down
+actions computed from them, and generic apply/heal over a `ToxiproxyClient`.
+
+Parameters are declared once, as dataclass fields; `field(metadata=meta(...))` adds help text,
+choices and bounds, which drive validation, `dinerush faults show` and the schedule validator.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Mapping, Protocol, TypeVar
+
+from faults.client import ToxicSpec, ToxicState
+from faults.errors import ParamError
+from faults.topology import LINKS_BY_NAME
+
+P = TypeVar("P")
+
+
+def meta(help: str, choices: tuple[str, ...] = (), min: float | None = None, max: float | None = None,
+         min_exclusive: bool = False) -> dict[str, object]:
+    """Metadata of a parameter field: help text, allowed choices, inclusive bounds (or exclusive min)."""
+    return {"help": help, "choices": choices, "min": min, "max": max, "min_exclusive": min_exclusive}
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    name: str
+    type: type           # int, float, str or bool
+    default: object
+    help: str
+    choices: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    min_exclusive: bool = False
+
+    def describe(self) -> str:
+        rng = ""
+        if self.choices:
+            rng = " one of " + "|".join(self.choices)
+        elif self.min is not None or self.max is not None:
+            lo = "" if self.min is None else f"{'>' if self.min_exclusive else '>='} {self.min:g}"
+            hi = "" if self.max is None else f"<= {self.max:g}"
+            rng = " " + ", ".join(x for x in (lo, hi) if x)
+        return f"{self.name} ({self.type.__name__}, default {self.default!r}{rng}): {self.help}"
+
+
+def param_infos(params_type: type) -> tuple[ParamInfo, ...]:
+    hints = {"int": int, "float": float, "str": str, "bool": bool}
+    out = []
+    for f in dataclasses.fields(params_type):
+        typ = f.type if isinstance(f.type, type) else hints[str(f.type)]
+        m = f.metadata
+        out.append(ParamInfo(f.name, typ, f.default, str(m.get("help", "")), tuple(m.get("choices", ())),
+                             m.get("min"), m.get("max"), bool(m.get("min_exclusive", False))))
+    return tuple(out)
+
+
+def coerce(info: ParamInfo, value: object) -> object:
+    """Check one raw value (from TOML or the CLI) against its declared type, choices and bounds."""
+    t = info.type
+    ok = (isinstance(value, bool) if t is bool else
+          isinstance(value, t) and not isinstance(value, bool) if t in (int, str) else
+          isinstance(value, (int, float)) and not isinstance(value, bool))
+    if not ok:
+        raise ParamError(f"param {info.name} must be {'a number' if t is float else 'an ' + t.__name__ if t is int else 'a ' + t.__name__}, "
+                         f"not {type(value).__name__} {value!r}")
+    if t is float:
+        value = float(value)  # type: ignore[arg-type]
+    if info.choices and value not in info.choices:
+        raise ParamError(f"param {info.name} is {value!r}; choose one of {', '.join(info.choices)}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if info.min is not None and (value < info.min or (info.min_exclusive and value == info.min)):
+            raise ParamError(f"param {info.name} is {value:g}; it must be {'>' if info.min_exclusive else '>='} {info.min:g}")
+        if info.max is not None and value > info.max:
+            raise ParamError(f"param {info.name} is {value:g}; it must be <= {info.max:g}")
+    return value
+
+
+@dataclass(frozen=True)
+class LinkToxic:
+    link: str
+    spec: ToxicSpec
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a fault does with given params: toxics to add and links to take down."""
+
+    toxics: tuple[LinkToxic, ...] = ()
+    down: tuple[str, ...] = ()
+
+    @property
+    def links(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([t.link for t in self.toxics] + list(self.down)))
+
+    def tagged(self, tag: str) -> "Plan":
+        """The same plan with toxic names prefixed by `tag`, so overlapping faults never collide."""
+        if not tag:
+            return self
+        return Plan(tuple(LinkToxic(t.link, dataclasses.replace(t.spec, name=f"{tag}_{t.spec.resolved_name}"))
+                          for t in self.toxics), self.down)
+
+    def summary(self) -> str:
+        parts = [f"{t.link}:{t.spec.type}/{t.spec.stream}{_attrs(t.spec)}" for t in self.toxics]
+        parts += [f"{link}:down" for link in self.down]
+        return ", ".join(parts) or "nothing"
+
+
+def _attrs(spec: ToxicSpec) -> str:
+    bits = [f"{k}={v}" for k, v in spec.attributes.items()]
+    if spec.toxicity != 1.0:
+        bits.append(f"toxicity={spec.toxicity:g}")
+    return "(" + ",".join(bits) + ")" if bits else ""
+
+
+class FaultClient(Protocol):
+    """The part of ToxiproxyClient a fault uses (a fake implements it in unit tests)."""
+
+    def add_toxic(self, proxy: str, spec: ToxicSpec) -> ToxicState: ...
+    def remove_toxic(self, proxy: str, toxic_name: str) -> None: ...
+    def set_enabled(self, name: str, enabled: bool) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Fault(Generic[P]):
+    """A named fault of the catalogue. `plan(params)` is pure; apply/heal talk to Toxiproxy."""
+
+    name: str
+    description: str
+    links: tuple[str, ...]
+    params_type: type[P]
+    plan_fn: Callable[[P], Plan]
+    check_fn: Callable[[P], None] | None = None   # cross-parameter validation, raises ParamError
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        for link in self.links:
+            if link not in LINKS_BY_NAME:
+                raise ValueError(f"fault {self.name}: unknown link {link}")
+
+    @property
+    def params(self) -> tuple[ParamInfo, ...]:
+        return param_infos(self.params_type)
+
+    def parse(self, raw: Mapping[str, object] | None = None) -> P:
+        """Typed params from raw values (TOML/CLI); unknown names, wrong types or ranges raise ParamError."""
+        raw = dict(raw or {})
+        infos = {p.name: p for p in self.params}
+        unknown = [k for k in raw if k not in infos]
+        if unknown:
+            known = ", ".join(infos) or "none"
+            raise ParamError(f"{self.name} has no param {unknown[0]!r}; its params: {known}")
+        try:
+            values = {k: coerce(infos[k], v) for k, v in raw.items()}
+        except ParamError as err:
+            raise ParamError(f"{self.name}: {err}") from None
+        params = self.params_type(**values)
+        if self.check_fn is not None:
+            self.check_fn(params)
+        return params
+
+    def plan(self, params: P | None = None) -> Plan:
+        plan = self.plan_fn(self.parse() if params is None else params)
+        stray = [link for link in plan.links if link not in self.links]
+        assert not stray, f"{self.name} plans on undeclared links {stray}"
+        return plan
+
+    def toxics(self, params: P | None = None) -> list[tuple[str, ToxicSpec]]:
+        return [(t.link, t.spec) for t in self.plan(params).toxics]
+
+    def apply(self, client: FaultClient, params: P | None = None, tag: str = "") -> Plan:
+        """Add the toxics, then take links down; returns the (tagged) plan that `heal` undoes."""
+        plan = self.plan(params).tagged(tag)
+        for t in plan.toxics:
+            client.add_toxic(t.link, t.spec)
+        for link in plan.down:
+            client.set_enabled(link, False)
+        return plan
+
+    def heal(self, client: FaultClient, plan: Plan, keep_down: frozenset[str] = frozenset()) -> None:
+        """Remove what `apply` added and bring links back up, except links another fault still holds down."""
+        errors: list[Exception] = []
+        for link in plan.down:
+            if link not in keep_down:
+                try:
+                    client.set_enabled(link, True)
+                except Exception as err:  # keep healing the rest, report the first
+                    errors.append(err)
+        for t in plan.toxics:
+            try:
+                client.remove_toxic(t.link, t.spec.resolved_name)
+            except Exception as err:
+                errors.append(err)
+        if errors:
+            raise errors[0]

@@ -1,0 +1,167 @@
+"""Drives a Schedule against Toxiproxy. The caller passes the elapsed load time to `step`; the
+runner never sleeps. Every apply and heal is stamped with the elapsed time it was done at and the
+wall time after the server confirmed it. Used as a context manager, it heals everything in a
+`finally` and ends with `client.reset()`.
+
+    with TimelineRunner(client, schedule) as runner:
+        while not runner.done:
+            stamps = runner.step(time.monotonic() - t0)
+            ...sleep until runner.next_due() ...
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+from faults.catalog.base import FaultClient, Plan
+from faults.errors import FaultError
+from faults.schedule import Entry, Schedule
+
+
+class RunnerClient(FaultClient, Protocol):
+    def reset(self) -> Any: ...
+    def proxies(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """One applied or healed fault, for the run's timeline."""
+
+    action: str          # "apply" | "heal"
+    entry: int           # 0-based index in the schedule
+    fault: str
+    due: float           # scheduled elapsed seconds (at, or at + for)
+    elapsed: float       # elapsed seconds passed to step() when it was done
+    wall: float          # clock() after the server confirmed it (epoch seconds by default)
+    links: tuple[str, ...]
+    detail: str          # toxics/down summary, e.g. "payment_gateway:latency/downstream(latency=3500)"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"action": self.action, "entry": self.entry, "fault": self.fault, "due": self.due,
+                "elapsed": self.elapsed, "wall": self.wall, "links": list(self.links), "detail": self.detail}
+
+
+@dataclass
+class TimelineRunner:
+    client: RunnerClient
+    schedule: Schedule
+    clock: Callable[[], float] = time.time
+    stamps: list[Stamp] = field(default_factory=list)
+    _active: dict[int, Plan] = field(default_factory=dict)   # entry index → applied (tagged) plan
+    _done: set[int] = field(default_factory=set)              # entries applied and healed
+    _last: float = 0.0
+
+    # -- driving ------------------------------------------------------------------------------
+    def preflight(self) -> None:
+        """Every link the schedule touches must exist as a proxy; else FaultError naming the missing."""
+        have = self.client.proxies()
+        missing = [link for link in self.schedule.links if link not in have]
+        if missing:
+            raise FaultError(f"Toxiproxy has no proxy for link(s) {', '.join(missing)}; "
+                             "start the stack with its links before running the schedule")
+
+    def step(self, elapsed: float) -> list[Stamp]:
+        """Apply and heal everything due by `elapsed`, in order of due time (heals first on ties)."""
+        self._last = max(self._last, elapsed)
+        due: list[tuple[float, int, Entry]] = []
+        for e in self.schedule.entries:
+            if e.index in self._done:
+                continue
+            if e.index not in self._active and e.at <= elapsed:
+                due.append((e.at, 1, e))
+            if e.end <= elapsed:
+                due.append((e.end, 0 if e.index in self._active else 2, e))
+        out: list[Stamp] = []
+        for when, kind, e in sorted(due, key=lambda d: (d[0], d[1], d[2].index)):
+            out.append(self._heal(e, elapsed) if kind != 1 else self._apply(e, elapsed))
+        return out
+
+    def next_due(self) -> float | None:
+        """The next elapsed time at which something is due, or None when the timeline is over."""
+        times = [e.end if e.index in self._active else e.at
+                 for e in self.schedule.entries if e.index not in self._done]
+        return min(times, default=None)
+
+    @property
+    def done(self) -> bool:
+        return len(self._done) == len(self.schedule.entries)
+
+    @property
+    def active(self) -> list[Entry]:
+        return [e for e in self.schedule.entries if e.index in self._active]
+
+    # -- apply / heal -------------------------------------------------------------------------
+    def _apply(self, e: Entry, elapsed: float) -> Stamp:
+        plan = e.fault.plan(e.params).tagged(f"e{e.index}_{e.use}")
+        try:
+            e.fault.apply(self.client, e.params, tag=f"e{e.index}_{e.use}")
+        except Exception as err:
+            self._done.add(e.index)
+            self._undo_partial(plan)
+            raise FaultError(f"fault #{e.index + 1} {e.use} did not apply at {elapsed:.1f} s "
+                             f"({plan.summary()}): {err}") from err
+        self._active[e.index] = plan
+        return self._stamp("apply", e, e.at, elapsed, plan)
+
+    def _undo_partial(self, plan: Plan) -> None:
+        """Best effort after a failed apply (parts may never have been added); heal_all's reset is the backstop."""
+        held = frozenset(link for p in self._active.values() for link in p.down)
+        for t in plan.toxics:
+            try:
+                self.client.remove_toxic(t.link, t.spec.resolved_name)
+            except Exception:
+                pass
+        for link in plan.down:
+            if link not in held:
+                try:
+                    self.client.set_enabled(link, True)
+                except Exception:
+                    pass
+
+    def _heal(self, e: Entry, elapsed: float) -> Stamp:
+        plan = self._active.pop(e.index, None)
+        self._done.add(e.index)
+        if plan is None:  # due and over within one step: applied and healed back to back
+            plan = e.fault.plan(e.params).tagged(f"e{e.index}_{e.use}")
+        held = frozenset(link for p in self._active.values() for link in p.down)
+        try:
+            e.fault.heal(self.client, plan, keep_down=held)
+        except Exception as err:
+            raise FaultError(f"fault #{e.index + 1} {e.use} did not heal at {elapsed:.1f} s: {err}") from err
+        return self._stamp("heal", e, e.end, elapsed, plan)
+
+    def _stamp(self, action: str, e: Entry, due: float, elapsed: float, plan: Plan) -> Stamp:
+        stamp = Stamp(action, e.index, e.use, due, elapsed, self.clock(), plan.links, plan.summary())
+        self.stamps.append(stamp)
+        return stamp
+
+    def heal_all(self, elapsed: float | None = None) -> list[Stamp]:
+        """Heal every active fault (stamped at `elapsed`, default the last step's), then ALWAYS
+        `client.reset()`. Raises the first failure only after the reset was attempted."""
+        at = self._last if elapsed is None else elapsed
+        out: list[Stamp] = []
+        first: BaseException | None = None
+        try:
+            for index in sorted(self._active):
+                e = self.schedule.entries[index]
+                try:
+                    out.append(self._heal(e, at))
+                except Exception as err:
+                    first = first or err
+        finally:
+            self._active.clear()
+            self.client.reset()
+        if first is not None:
+            raise first
+        return out
+
+    def __enter__(self) -> "TimelineRunner":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.heal_all()
+        except Exception:
+            if exc is None:
+                raise   # a failed heal is reported, but never masks the caller's own exception

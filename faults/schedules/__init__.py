@@ -1,0 +1,1 @@
+"""Built-in fault schedules (TOML files shipped with the package)."""

@@ -1,0 +1,140 @@
+"""Shared service plumbing: CLI basics, a database pool that waits for its server, uvicorn on loopback, error mapping.
+
+Infrastructure trouble (database or broker unreachable) is answered 503, never 500; bad input is a 4xx.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import random
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from stack.bugs import validate_or_exit
+
+LOOPBACK = "127.0.0.1"
+log = logging.getLogger("stack")
+
+INFRA_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresError, asyncpg.InterfaceError, OSError, asyncio.TimeoutError, ConnectionError,
+)
+
+
+def setup_logging(name: str) -> None:
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s %(message)s")
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse with the design's usage exit code: one line to stderr, exit 64."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(64, f"{self.prog}: error: {message}\n")
+
+
+def add_bug_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bug", action="append", default=[], metavar="NAME",
+                        help="switch on a seeded defect (repeatable); see stack/bugs.py")
+
+
+def parse_bugs(args: argparse.Namespace) -> frozenset[str]:
+    return validate_or_exit(args.bug)
+
+
+@dataclass
+class Backoff:
+    """Capped exponential backoff with jitter, for reconnect loops."""
+
+    first: float = 0.1
+    cap: float = 5.0
+    current: float = 0.0
+
+    def reset(self) -> None:
+        self.current = 0.0
+
+    async def sleep(self) -> None:
+        self.current = self.first if self.current == 0 else min(self.cap, self.current * 2)
+        await asyncio.sleep(self.current * (0.5 + random.random() / 2))
+
+
+def read_sql(package_file: str, name: str) -> str:
+    return (Path(package_file).parent / name).read_text()
+
+
+async def open_pool(dsn: str, schema: str, *, wait: float = 60.0, max_size: int = 10) -> asyncpg.Pool:
+    """A pool to `dsn` with `schema` applied; waits (bounded) for the database to answer."""
+    backoff = Backoff(first=0.2, cap=2.0)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while True:
+        try:
+            pool = await asyncpg.create_pool(dsn, min_size=1, max_size=max_size, timeout=5, command_timeout=10,
+                                             init=_json_codecs)
+            async with pool.acquire() as conn:
+                # concurrent starts of two services on one database must not race on CREATE ... IF NOT EXISTS
+                async with conn.transaction():
+                    await conn.execute("SELECT pg_advisory_xact_lock(7400101)")
+                    await conn.execute(schema)
+            return pool
+        except INFRA_ERRORS as err:
+            if loop.time() > deadline:
+                raise SystemExit(f"error: database {dsn} not reachable after {wait:.0f}s: {err}") from None
+            log.warning("database not ready (%s); retrying", err)
+            await backoff.sleep()
+
+
+async def _json_codecs(conn: asyncpg.Connection) -> None:
+    for kind in ("json", "jsonb"):
+        await conn.set_type_codec(kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def db_ok(pool: asyncpg.Pool | None) -> bool:
+    if pool is None:
+        return False
+    try:
+        async with asyncio.timeout(2.0):
+            async with pool.acquire() as conn:
+                return await conn.fetchval("SELECT 1") == 1
+    except Exception:  # noqa: BLE001 - any failure means "not healthy"
+        return False
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Validation errors → 422 with a readable message; infrastructure errors → 503."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": describe_errors(exc.errors())}, status_code=422)
+
+    for kind in INFRA_ERRORS:
+        @app.exception_handler(kind)
+        async def _infra(_: Request, exc: Exception) -> JSONResponse:
+            log.warning("infrastructure error: %r", exc)
+            return JSONResponse({"detail": f"service unavailable: {type(exc).__name__}"}, status_code=503)
+
+
+def describe_errors(errors) -> str:
+    """Pydantic errors as one line: 'items.0.qty: Input should be greater than or equal to 1; ...'."""
+    parts = []
+    for e in errors:
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body",))
+        parts.append(f"{loc}: {e.get('msg', 'invalid')}" if loc else str(e.get("msg", "invalid")))
+    return "; ".join(parts) or "invalid request"
+
+
+def serve(app: FastAPI, port: int, host: str = LOOPBACK) -> None:
+    """Run `app` on 127.0.0.1:port until SIGTERM/SIGINT (uvicorn handles both and runs the lifespan shutdown)."""
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                            lifespan="on", timeout_graceful_shutdown=5, server_header=False)
+    # uvicorn re-raises the signal after its graceful shutdown; make that re-raised SIGTERM a plain exit 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    uvicorn.Server(config).run()

@@ -1,0 +1,21 @@
+"""Seeded defects of the kitchen display (KDS): each the smallest hurried change, off by default."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DESCRIPTIONS: dict[str, str] = {
+    "kitchen-auto-ack": "kitchen: consumes with auto-ack, so a message in flight when the link drops is gone",
+    "kitchen-no-dedupe": "kitchen: no unique ticket per order, so a redelivery is shown twice",
+}
+
+
+@dataclass(frozen=True)
+class Bugs:
+    """Which kitchen defects are switched on (built from the `--bug` names)."""
+
+    kitchen_auto_ack: bool = False
+    kitchen_no_dedupe: bool = False
+
+    @classmethod
+    def from_names(cls, names: frozenset[str] | set[str]) -> "Bugs":
+        return cls(**{n.replace("-", "_"): True for n in names if n in DESCRIPTIONS})

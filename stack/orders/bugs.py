@@ -1,0 +1,26 @@
+"""Seeded defects of the orders API and outbox relay: each the smallest hurried change, off by default."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DESCRIPTIONS: dict[str, str] = {
+    "no-idempotency": "orders: ignores the Idempotency-Key, so every retry makes a new order",
+    "publish-before-commit": "orders: publishes the kitchen ticket inline when payment succeeds (no outbox); "
+                             "a failed publish is logged and forgotten",
+    "charge-without-key": "orders: charges the gateway without an idempotency key, so a retried charge is a second charge",
+    "no-reconcile": "orders: a gateway timeout marks the order PAYMENT_FAILED at once, without asking the gateway",
+}
+
+
+@dataclass(frozen=True)
+class Bugs:
+    """Which orders defects are switched on (built from the `--bug` names)."""
+
+    no_idempotency: bool = False
+    publish_before_commit: bool = False
+    charge_without_key: bool = False
+    no_reconcile: bool = False
+
+    @classmethod
+    def from_names(cls, names: frozenset[str] | set[str]) -> "Bugs":
+        return cls(**{n.replace("-", "_"): True for n in names if n in DESCRIPTIONS})

@@ -1,0 +1,253 @@
+"""The orders domain: place (idempotent), pay through the gateway, settle, take callbacks, reconcile.
+
+Every state change goes through states.transition() inside a transaction that holds the order row lock;
+the transaction that marks an order PAID also writes its kitchen ticket to the outbox.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import asyncpg
+
+from stack.common.amqp import TicketPublisher
+from stack.orders import states
+from stack.orders.bugs import Bugs
+from stack.orders.gateway import ChargeResult, GatewayClient
+from stack.orders.models import Menu, NotifyIn, OrderIn, PricedItem
+from stack.orders.states import Status
+
+log = logging.getLogger("stack.orders")
+
+RECONCILE_BATCH = 200
+RECONCILE_PARALLEL = 16
+
+
+@dataclass(frozen=True)
+class Settings:
+    port: int
+    dsn: str
+    gateway_url: str
+    amqp_url: str
+    menu_path: Path
+    gateway_timeout: float = 2.0
+    reconcile_interval: float = 1.0
+    bugs: Bugs = Bugs()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer decided by the domain: status code, JSON text, and whether it is a replay."""
+
+    status: int
+    body: str
+    replayed: bool = False
+
+    @classmethod
+    def of(cls, status: int, obj: dict, replayed: bool = False) -> "Answer":
+        return cls(status, json.dumps(obj, ensure_ascii=False, separators=(",", ":")), replayed)
+
+
+def _iso(ts: datetime | None) -> str | None:
+    return ts.isoformat() if ts is not None else None
+
+
+def order_view(row: asyncpg.Record) -> dict:
+    return {
+        "order_id": row["id"], "status": row["status"], "channel": row["channel"], "table": row["table_no"],
+        "items": row["items"], "total_cents": row["total_cents"], "note": row["note"],
+        "charge_id": row["charge_id"], "created_at": _iso(row["created_at"]), "paid_at": _iso(row["paid_at"]),
+    }
+
+
+def pay_answer(status: str, charge_id: str | None) -> Answer:
+    if status == Status.PAID:
+        return Answer.of(200, {"status": "PAID", "charge_id": charge_id})
+    if status == Status.PAYMENT_FAILED:
+        return Answer.of(402, {"status": "PAYMENT_FAILED"})
+    return Answer.of(202, {"status": status})
+
+
+class OrdersService:
+    """Holds the pool, the gateway client and (only for publish-before-commit) an AMQP publisher."""
+
+    def __init__(self, settings: Settings, menu: Menu, pool: asyncpg.Pool, gateway: GatewayClient,
+                 publisher: TicketPublisher | None):
+        self.s, self.bugs, self.menu, self.pool, self.gateway, self.publisher = (
+            settings, settings.bugs, menu, pool, gateway, publisher)
+
+    # ---- placing -------------------------------------------------------------------------------------------
+    async def place(self, key: str, order: OrderIn, items: tuple[PricedItem, ...], total: int) -> Answer:
+        """201 with the new order; a replay of the first answer; 422 for a reused key; 409 while in flight."""
+        order_id = str(uuid.uuid4())
+        created = datetime.now(timezone.utc)
+        item_rows = [{"dish_id": i.dish_id, "qty": i.qty, "unit_cents": i.unit_cents} for i in items]
+        answer = Answer.of(201, {
+            "order_id": order_id, "status": Status.PLACED.value, "channel": order.channel, "table": order.table,
+            "items": item_rows, "total_cents": total, "note": order.note, "created_at": created.isoformat(),
+        })
+        async with self.pool.acquire() as conn, conn.transaction():
+            if not self.bugs.no_idempotency:
+                if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 7401))", key):
+                    return Answer.of(409, {"detail": "a request with this Idempotency-Key is in flight; retry later"})
+                first = await conn.fetchrow(
+                    "SELECT request_hash, status_code, body FROM idempotency_keys WHERE key = $1", key)
+                if first is not None:
+                    if first["request_hash"] != order.fingerprint():
+                        return Answer.of(422, {"detail": "Idempotency-Key was already used with a different body"})
+                    return Answer(first["status_code"], first["body"], replayed=True)
+            await conn.execute(
+                """INSERT INTO orders (id, idempotency_key, status, channel, table_no, items, total_cents, note,
+                                       diner, created_at, updated_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)""",
+                order_id, key, Status.PLACED.value, order.channel, order.table, item_rows, total, order.note,
+                order.diner.model_dump() if order.diner else None, created)
+            if not self.bugs.no_idempotency:
+                await conn.execute(
+                    "INSERT INTO idempotency_keys (key, request_hash, order_id, status_code, body) "
+                    "VALUES ($1, $2, $3, $4, $5)", key, order.fingerprint(), order_id, answer.status, answer.body)
+        return answer
+
+    async def get(self, order_id: str) -> asyncpg.Record | None:
+        async with self.pool.acquire() as conn:
+            return await conn.fetchrow("SELECT * FROM orders WHERE id = $1", order_id)
+
+    # ---- paying --------------------------------------------------------------------------------------------
+    async def pay(self, order_id: str, card: str) -> Answer:
+        for _ in range(3):  # a concurrent change between read and update: look again (bounded)
+            row = await self.get(order_id)
+            if row is None:
+                return Answer.of(404, {"detail": f"unknown order {order_id}"})
+            status = Status(row["status"])
+            if states.is_final(status):
+                return pay_answer(status, row["charge_id"])
+            if status == Status.PLACED:
+                async with self.pool.acquire() as conn:
+                    done = await conn.execute(
+                        "UPDATE orders SET status = $2, card = $3, pending_since = now(), updated_at = now() "
+                        "WHERE id = $1 AND status = $4",
+                        order_id, states.transition(status, Status.PAYMENT_PENDING).value, card, status.value)
+                if done != "UPDATE 1":
+                    continue
+                card_used = card
+            else:  # PAYMENT_PENDING: re-issue the same charge (same gateway key, same card)
+                card_used = row["card"] or card
+            result = await self.gateway.charge(order_id, row["total_cents"], card_used,
+                                               with_key=not self.bugs.charge_without_key)
+            return await self.apply(order_id, result)
+        return Answer.of(409, {"detail": "order changed concurrently; retry"})
+
+    async def apply(self, order_id: str, result: ChargeResult) -> Answer:
+        """Settle an order from a charge result and answer with its state afterwards."""
+        if result.outcome == "captured":
+            status, charge_id = await self.settle(order_id, Status.PAID, result.charge_id)
+        elif result.outcome == "declined" or self.bugs.no_reconcile:
+            if result.outcome == "unknown":
+                log.info("order %s: gateway outcome unknown (%s); marking failed", order_id, result.reason)
+            status, charge_id = await self.settle(order_id, Status.PAYMENT_FAILED, result.charge_id)
+        else:
+            log.info("order %s: gateway outcome unknown (%s); left pending", order_id, result.reason)
+            row = await self.get(order_id)
+            status, charge_id = Status(row["status"]), row["charge_id"]
+        return pay_answer(status, charge_id)
+
+    async def settle(self, order_id: str, target: Status, charge_id: str | None) -> tuple[Status, str | None]:
+        """Move the order to PAID/PAYMENT_FAILED if legal; PAID writes the kitchen ticket in the same commit.
+
+        Returns the order's status and charge id afterwards (an illegal move leaves it unchanged)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT status, items, total_cents, charge_id FROM orders WHERE id = $1 FOR UPDATE", order_id)
+            if row is None:
+                return Status.PAYMENT_FAILED, None
+            current = Status(row["status"])
+            if current == target:
+                return current, row["charge_id"]
+            try:
+                states.transition(current, target)
+            except states.IllegalTransition as err:
+                log.warning("order %s: %s refused", order_id, err)
+                return current, row["charge_id"]
+            paid_at = await conn.fetchval(
+                "UPDATE orders SET status = $2, charge_id = COALESCE($3, charge_id), updated_at = now(), "
+                "paid_at = CASE WHEN $2 = 'PAID' THEN now() ELSE paid_at END WHERE id = $1 RETURNING paid_at",
+                order_id, target.value, charge_id)
+            if target == Status.PAID:
+                ticket = {"order_id": order_id, "items": row["items"], "total_cents": row["total_cents"],
+                          "paid_at": _iso(paid_at)}
+                if self.bugs.publish_before_commit:
+                    await self._publish_inline(ticket)
+                else:
+                    await conn.execute("INSERT INTO outbox (order_id, payload) VALUES ($1, $2)", order_id, ticket)
+            return target, charge_id if charge_id is not None else row["charge_id"]
+
+    async def _publish_inline(self, ticket: dict) -> None:
+        """The publish-before-commit defect: publish straight to the broker; a failure is logged and forgotten."""
+        assert self.publisher is not None
+        try:
+            await self.publisher.publish(ticket, message_id=ticket["order_id"])
+        except Exception as err:  # noqa: BLE001 - the hurried code swallows it
+            log.warning("order %s: ticket publish failed, dropped: %r", ticket["order_id"], err)
+
+    # ---- callbacks and reconciling ---------------------------------------------------------------------------
+    async def notify(self, n: NotifyIn) -> dict:
+        """The gateway's callback: settle if legal; always a 200 body (with a note) so it stops retrying."""
+        row = await self.get(n.merchant_ref)
+        if row is None:
+            return {"ok": True, "note": f"unknown order {n.merchant_ref}; ignored"}
+        if n.status == "captured" and n.amount_cents != row["total_cents"]:
+            log.warning("order %s: captured %d cents but total is %d", n.merchant_ref, n.amount_cents,
+                        row["total_cents"])
+            return {"ok": True, "note": "amount does not match the order; not settled"}
+        target = Status.PAID if n.status == "captured" else Status.PAYMENT_FAILED
+        status, _ = await self.settle(n.merchant_ref, target, n.charge_id)
+        if status != target:
+            return {"ok": True, "note": f"order is {status.value}; {target.value} refused", "status": status.value}
+        return {"ok": True, "status": status.value}
+
+    async def reconcile_once(self) -> int:
+        """Ask the gateway about every order pending for longer than a pay call can take; returns how many."""
+        if self.bugs.no_reconcile:
+            return 0
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT id, total_cents, card FROM orders WHERE status = 'PAYMENT_PENDING' "
+                "AND pending_since < now() - make_interval(secs => $1) ORDER BY pending_since LIMIT $2",
+                2 * self.s.gateway_timeout, RECONCILE_BATCH)
+        gate = asyncio.Semaphore(RECONCILE_PARALLEL)
+
+        async def one(row: asyncpg.Record) -> None:
+            async with gate:
+                try:
+                    await self._reconcile(row["id"], row["total_cents"], row["card"])
+                except Exception as err:  # noqa: BLE001 - the next tick tries again
+                    log.warning("reconcile %s failed: %r", row["id"], err)
+
+        await asyncio.gather(*(one(r) for r in rows))
+        return len(rows)
+
+    async def _reconcile(self, order_id: str, total: int, card: str | None) -> None:
+        charges = await self.gateway.find(order_id)
+        if charges is None:
+            return  # gateway unreachable: ask again next tick, never guess
+        captured = [c for c in charges if c.status == "captured" and c.amount_cents == total]
+        if captured:
+            await self.settle(order_id, Status.PAID, captured[0].charge_id)
+        elif any(c.status == "declined" for c in charges):
+            await self.settle(order_id, Status.PAYMENT_FAILED, None)
+        else:  # no charge seen: re-issue with the same key (safe; absence proves nothing)
+            result = await self.gateway.charge(order_id, total, card or "", with_key=not self.bugs.charge_without_key)
+            await self.apply(order_id, result)
+
+    async def reconcile_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.s.reconcile_interval)
+            try:
+                await self.reconcile_once()
+            except Exception as err:  # noqa: BLE001 - database down: try again next tick
+                log.warning("reconciler tick failed: %r", err)

@@ -1,0 +1,33 @@
+"""`python -m stack.payments serve --port P --dsn DSN --notify-url URL [--bug NAME]...` — the simulated gateway."""
+from __future__ import annotations
+
+import sys
+
+from stack.common.service import CliParser, add_bug_arg, parse_bugs, serve, setup_logging
+from stack.payments.bugs import Bugs
+
+
+def parser() -> CliParser:
+    p = CliParser(prog="python -m stack.payments", description="dinerush simulated payment gateway")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="run the gateway")
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--host", default="127.0.0.1", help="listen address (containers: 0.0.0.0)")
+    s.add_argument("--dsn", required=True, help="PostgreSQL DSN of the gateway database")
+    s.add_argument("--notify-url", required=True, help="merchant callback URL, e.g. http://127.0.0.1:P/payments/notify")
+    add_bug_arg(s)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    bugs = Bugs.from_names(parse_bugs(args))
+    from stack.payments.app import GatewaySettings, create_app
+
+    setup_logging("gateway")
+    serve(create_app(GatewaySettings(port=args.port, dsn=args.dsn, notify_url=args.notify_url, bugs=bugs)), args.port, args.host)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""The simulated payment gateway: idempotent charges, lookup by merchant ref, callbacks with bounded retries.
+
+It plays a well-behaved third party: a repeated Idempotency-Key replays the first charge, a key in flight is 409,
+and after every new charge it calls the merchant back (`--notify-url`), retrying with backoff like real gateways.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+from fastapi import FastAPI, Header, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from stack.common.service import db_ok, install_error_handlers, open_pool, read_sql
+from stack.payments.bugs import Bugs
+
+log = logging.getLogger("stack.gateway")
+
+DECLINED_CARD = "tok_declined"
+NOTIFY_TRIES = 8
+NOTIFY_FIRST_DELAY_S = 0.25   # 0.25, 0.5, 1, 2, 4, 8, 8 → about 24 s of waiting over 8 tries
+NOTIFY_MAX_DELAY_S = 8.0
+NOTIFY_TIMEOUT_S = 3.0
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    port: int
+    dsn: str
+    notify_url: str
+    bugs: Bugs = Bugs()
+
+
+class ChargeIn(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+    merchant_ref: str = Field(min_length=1, max_length=128)
+    amount_cents: int = Field(gt=0, le=100_000_000)
+    card: str = Field(min_length=1, max_length=64)
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()
+
+
+def charge_view(row: asyncpg.Record) -> dict:
+    return {"charge_id": row["id"], "status": row["status"], "merchant_ref": row["merchant_ref"],
+            "amount_cents": row["amount_cents"], "created_at": row["created_at"].isoformat()}
+
+
+class Notifier:
+    """Background callbacks to the merchant: bounded tries with exponential backoff; tracked so stop can cancel."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.http = httpx.AsyncClient(timeout=NOTIFY_TIMEOUT_S)
+        self.tasks: set[asyncio.Task] = set()
+
+    def send(self, payload: dict) -> None:
+        task = asyncio.create_task(self._deliver(payload))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _deliver(self, payload: dict) -> None:
+        delay = NOTIFY_FIRST_DELAY_S
+        for attempt in range(1, NOTIFY_TRIES + 1):
+            try:
+                r = await self.http.post(self.url, json=payload)
+                if r.status_code < 300:
+                    return
+                reason = f"HTTP {r.status_code}"
+            except httpx.HTTPError as err:
+                reason = type(err).__name__
+            if attempt == NOTIFY_TRIES:
+                log.warning("notify %s gave up after %d tries (%s)", payload["charge_id"], attempt, reason)
+                return
+            await asyncio.sleep(delay)
+            delay = min(NOTIFY_MAX_DELAY_S, delay * 2)
+
+    async def aclose(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.http.aclose()
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.pool = await open_pool(settings.dsn, read_sql(__file__, "schema.sql"))
+        app.state.notifier = Notifier(settings.notify_url)
+        log.info("gateway on 127.0.0.1:%d", settings.port)
+        try:
+            yield
+        finally:
+            await app.state.notifier.aclose()
+            await app.state.pool.close()
+
+    app = FastAPI(title="dinerush simulated payment gateway", version="1.0", lifespan=lifespan)
+    install_error_handlers(app)
+
+    @app.get("/health")
+    async def health(request: Request):
+        ok = await db_ok(request.app.state.pool)
+        return JSONResponse({"ok": ok}, status_code=200 if ok else 503)
+
+    @app.post("/charges", status_code=201)
+    async def create_charge(body: ChargeIn, request: Request,
+                            idempotency_key: str | None = Header(default=None, max_length=128)):
+        pool: asyncpg.Pool = request.app.state.pool
+        charge_id = "ch_" + uuid.uuid4().hex
+        status = "declined" if body.card == DECLINED_CARD else "captured"
+        async with pool.acquire() as conn, conn.transaction():
+            if idempotency_key:
+                if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 7402))",
+                                           idempotency_key):
+                    return JSONResponse({"detail": "a charge with this Idempotency-Key is in flight"}, 409)
+                first = await conn.fetchrow("SELECT * FROM charges WHERE idempotency_key = $1", idempotency_key)
+                if first is not None:
+                    if first["request_hash"] != body.fingerprint():
+                        return JSONResponse({"detail": "Idempotency-Key reused with a different charge"}, 422)
+                    return JSONResponse(charge_view(first), 201, headers={"Idempotent-Replayed": "true"})
+            row = await conn.fetchrow(
+                "INSERT INTO charges (id, idempotency_key, request_hash, merchant_ref, amount_cents, card, status) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+                charge_id, idempotency_key or None, body.fingerprint(), body.merchant_ref, body.amount_cents,
+                body.card, status)
+        view = charge_view(row)
+        request.app.state.notifier.send({k: view[k] for k in ("charge_id", "merchant_ref", "status", "amount_cents")})
+        return JSONResponse(view, 201)
+
+    @app.get("/charges")
+    async def list_charges(request: Request, merchant_ref: str = Query(min_length=1, max_length=128)):
+        async with request.app.state.pool.acquire() as conn:
+            rows = await conn.fetch("SELECT * FROM charges WHERE merchant_ref = $1 ORDER BY created_at", merchant_ref)
+        return {"charges": [charge_view(r) for r in rows]}
+
+    @app.get("/charges/{charge_id}")
+    async def get_charge(charge_id: str, request: Request):
+        async with request.app.state.pool.acquire() as conn:
+            row = await conn.fetchrow("SELECT * FROM charges WHERE id = $1", charge_id)
+        if row is None:
+            return JSONResponse({"detail": f"unknown charge {charge_id}"}, 404)
+        return charge_view(row)
+
+    return app
