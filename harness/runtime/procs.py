@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import pwd
 import signal
 import socket
 import subprocess
@@ -31,6 +32,36 @@ def port_open(port: int, host: str = LOOPBACK, timeout: float = 0.2) -> bool:
         return False
 
 
+def pid_alive(pid: int) -> bool:
+    """True while a process has `pid` and is not a zombie (a zombie has exited; only its parent can reap it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+def process_tree(root: int) -> set[int]:
+    """`root` and every live descendant of it now (read from /proc; children may have left its session)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry))
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        if pid not in found and pid_alive(pid):
+            found.add(pid)
+            todo.extend(parents.get(pid, ()))
+    return found
+
+
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     os.setsid()
     try:
@@ -48,15 +79,20 @@ class Child:
     log_path: Path
     env: dict[str, str] | None = None
     cwd: Path | None = None
+    user: str | None = None   # run as this system user (root only): PostgreSQL and RabbitMQ refuse root
     proc: subprocess.Popen | None = field(default=None, repr=False)
 
     def start(self) -> "Child":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
+        as_user = {}
+        if self.user is not None:
+            entry = pwd.getpwnam(self.user)
+            as_user = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
         try:
-            self.proc = subprocess.Popen(
+            self.proc = subprocess.Popen(  # preexec (PDEATHSIG) runs after the uid change, so it sticks
                 self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=self.env, cwd=self.cwd, preexec_fn=_die_with_parent, close_fds=True,
+                env=self.env, cwd=self.cwd, preexec_fn=_die_with_parent, close_fds=True, **as_user,
             )
         except FileNotFoundError:
             raise SetupError(f"{self.name}: {self.argv[0]} not found: run 'make setup'") from None
