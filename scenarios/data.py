@@ -1,0 +1,179 @@
+"""Faker-made diners, tables and notes in several locales, menus in the stack's JSON, and seeded RNGs.
+
+Every random choice comes from a `random.Random` handed in (derived from the run seed and the
+user's index), so the intents of a run are reproducible; nothing here touches global random state.
+"""
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from faker import Faker
+
+from scenarios.ledger import Item
+
+LOCALES = ("zh_CN", "en_US", "ja_JP")
+LOCALE_WEIGHTS = (5, 4, 1)
+NOTES: dict[str, tuple[str, ...]] = {
+    "zh_CN": ("少辣", "不要香菜", "多放葱", "不要味精", "少盐", "微辣", "打包带走", "米饭多一点"),
+    "en_US": ("no onions", "extra spicy", "sauce on the side", "no cilantro", "gluten free please",
+              "allergic to peanuts", "well done", "extra napkins"),
+    "ja_JP": ("わさび抜き", "大盛りで", "辛さ控えめ", "ネギ抜き"),
+}
+NOTE_RATE = 0.4
+DISHES: tuple[tuple[str, int], ...] = (  # (name, typical price in cents)
+    ("宫保鸡丁 Kung Pao Chicken", 4200), ("麻婆豆腐 Mapo Tofu", 3200), ("小笼包 Xiaolongbao", 2800),
+    ("扬州炒饭 Yangzhou Fried Rice", 2600), ("牛肉面 Beef Noodle Soup", 3800), ("糖醋里脊 Sweet and Sour Pork", 4400),
+    ("鱼香肉丝 Yu Xiang Pork", 3600), ("清炒时蔬 Stir-fried Greens", 2200), ("酸辣汤 Hot and Sour Soup", 1800),
+    ("煎饺 Pan-fried Dumplings", 2400), ("北京烤鸭 Peking Duck", 12800), ("珍珠奶茶 Bubble Tea", 1600),
+    ("Cheeseburger", 1450), ("Caesar Salad", 1200), ("Margherita Pizza", 1800), ("Fish and Chips", 1650),
+    ("Club Sandwich", 1300), ("Lemonade", 450), ("Espresso", 350), ("Chocolate Brownie", 650),
+    ("ラーメン Ramen", 1400), ("親子丼 Oyakodon", 1250), ("唐揚げ Karaage", 900), ("抹茶 Matcha", 500),
+)
+SOLD_OUT_RATE = 0.12
+
+
+@dataclass(frozen=True)
+class Dish:
+    id: str
+    name: str
+    price_cents: int
+    sold_out: bool = False
+
+
+@dataclass(frozen=True)
+class Menu:
+    dishes: tuple[Dish, ...]
+
+    def available(self) -> tuple[Dish, ...]:
+        return tuple(d for d in self.dishes if not d.sold_out)
+
+    def sold_out(self) -> tuple[Dish, ...]:
+        return tuple(d for d in self.dishes if d.sold_out)
+
+    def to_dict(self) -> dict:
+        return {"dishes": [{"id": d.id, "name": d.name, "price_cents": d.price_cents, "sold_out": d.sold_out}
+                           for d in self.dishes]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+
+    def write(self, path: Path) -> Path:
+        """Write the menu file the orders service is started with (`--menu FILE`)."""
+        path.write_text(self.to_json() + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Menu":
+        """Parse `GET /menu` (or a menu file); a malformed one raises ValueError."""
+        try:
+            dishes = tuple(Dish(str(x["id"]), str(x["name"]), int(x["price_cents"]), bool(x.get("sold_out", False)))
+                           for x in d["dishes"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"malformed menu: {exc!r}") from exc
+        return cls(dishes)
+
+
+@dataclass(frozen=True)
+class Diner:
+    name: str
+    phone: str
+    locale: str
+
+
+@dataclass(frozen=True)
+class Intent:
+    """One order a diner means to place (and pay): everything the POST /orders body says, and its key."""
+
+    key: str
+    kind: str
+    channel: str
+    table: str | None
+    items: tuple[Item, ...]     # unit_cents as the diner read them on the menu
+    note: str
+    diner: Diner
+    card: str                   # tok_visa, or tok_declined (the gateway declines it)
+
+    @property
+    def expected_total_cents(self) -> int:
+        return sum(i.qty * i.unit_cents for i in self.items)
+
+    def order_body(self) -> dict:
+        return {
+            "channel": self.channel,
+            "table": self.table,
+            "items": [{"dish_id": i.dish_id, "qty": i.qty} for i in self.items],
+            "note": self.note,
+            "diner": {"name": self.diner.name, "phone": self.diner.phone},
+        }
+
+
+def derive_rng(seed: int, *parts: object) -> random.Random:
+    """An independent, reproducible RNG for (seed, parts...): the same inputs give the same stream in any process."""
+    return random.Random(":".join(map(str, (seed, *parts))))  # str seeds hash with sha512, not PYTHONHASHSEED
+
+
+def make_menu(seed: int, n: int = 16) -> Menu:
+    """A menu of `n` dishes (ids D01.., prices in cents), about 12% sold out, at least one dish available."""
+    if n < 1:
+        raise ValueError("a menu needs at least one dish")
+    rng = derive_rng(seed, "menu")
+    width = max(2, len(str(n)))
+    names = list(DISHES)
+    rng.shuffle(names)
+    dishes = []
+    for i in range(n):
+        name, typical = names[i % len(names)]
+        if i >= len(names):
+            name = f"{name} #{i // len(names) + 1}"
+        price = max(100, int(round(typical * rng.uniform(0.85, 1.2) / 50.0)) * 50)
+        dishes.append(Dish(f"D{i + 1:0{width}d}", name, price, rng.random() < SOLD_OUT_RATE))
+    if all(d.sold_out for d in dishes):
+        d = dishes[0]
+        dishes[0] = Dish(d.id, d.name, d.price_cents, False)
+    return Menu(tuple(dishes))
+
+
+class DinerFactory:
+    """Makes diners and intents. Holds one Faker per locale (re-seeded from the caller's RNG before each use)."""
+
+    def __init__(self) -> None:
+        self._fakers = {loc: Faker(loc) for loc in LOCALES}
+
+    def diner(self, rng: random.Random) -> Diner:
+        locale = rng.choices(LOCALES, LOCALE_WEIGHTS)[0]
+        fake = self._fakers[locale]
+        fake.seed_instance(rng.getrandbits(64))  # no yield between seeding and use: safe across greenlets
+        return Diner(fake.name(), fake.phone_number(), locale)
+
+    @staticmethod
+    def note(rng: random.Random, locale: str) -> str:
+        return rng.choice(NOTES[locale]) if rng.random() < NOTE_RATE else ""
+
+    @staticmethod
+    def table(rng: random.Random, tables: int = 40) -> str:
+        return str(rng.randint(1, tables))
+
+    @staticmethod
+    def cart(rng: random.Random, menu: Menu, *, stale_menu_rate: float = 0.0) -> tuple[Item, ...]:
+        """1–4 distinct available dishes, mostly qty 1; with `stale_menu_rate` one sold-out dish slips in."""
+        available = menu.available()
+        if not available:
+            raise ValueError("the menu has no available dish")
+        picks = rng.sample(available, k=min(len(available), rng.choices((1, 2, 3, 4), (3, 4, 2, 1))[0]))
+        items = [Item(d.id, rng.choices((1, 2, 3), (7, 2, 1))[0], d.price_cents) for d in picks]
+        sold = menu.sold_out()
+        if sold and rng.random() < stale_menu_rate:
+            d = rng.choice(sold)
+            items.append(Item(d.id, 1, d.price_cents))
+        return tuple(items)
+
+    def intent(self, rng: random.Random, *, key: str, kind: str, channel: str, menu: Menu,
+               table: str | None = None, stale_menu_rate: float = 0.0, declined_rate: float = 0.0) -> Intent:
+        diner = self.diner(rng)
+        items = self.cart(rng, menu, stale_menu_rate=stale_menu_rate)
+        note = self.note(rng, diner.locale)
+        card = "tok_declined" if rng.random() < declined_rate else "tok_visa"
+        return Intent(key, kind, channel, table, items, note, diner, card)

@@ -1,0 +1,100 @@
+"""What a diner was told, from one HTTP answer: ok, a definite fail, or unknown (and whether to retry).
+
+Pure functions over `Answer` (status code, parsed body, transport error), so every rule of the
+stack's contract (stack/README.md) is unit-tested without a server.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scenarios.ledger import Told
+
+RETRY_4XX = frozenset({408, 409, 425, 429})  # 409: the first request with this key is still in flight
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int | None        # None: no HTTP answer (timeout, reset, refused)
+    body: dict | None = None  # the JSON object, if there was one
+    error: str | None = None  # transport error, e.g. "timeout" or "ConnectionRefusedError"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    told: Told
+    retry: bool
+    reason: str
+    order_id: str | None = None
+    status: str | None = None   # the order status the answer carried (PAID, PAYMENT_PENDING, ...)
+
+
+def _detail(body: dict | None) -> str:
+    if not body:
+        return ""
+    d = body.get("detail", body.get("error", body.get("status", "")))
+    text = d if isinstance(d, str) else str(d)
+    return (": " + text[:120]) if text else ""
+
+
+def _no_answer_or_5xx(a: Answer) -> Verdict | None:
+    if a.status is None or a.status == 0:
+        return Verdict(Told.UNKNOWN, True, a.error or "no answer")
+    if a.status >= 500:
+        return Verdict(Told.UNKNOWN, True, f"http {a.status}{_detail(a.body)}")
+    if a.status in RETRY_4XX:
+        return Verdict(Told.UNKNOWN, True, f"http {a.status}{_detail(a.body)}")
+    return None
+
+
+def classify_place(a: Answer) -> Verdict:
+    """POST /orders: 201/200 with an order id is ok; 400/404/413/422... a definite fail; else retry, unknown."""
+    if (v := _no_answer_or_5xx(a)) is not None:
+        return v
+    assert a.status is not None
+    if 200 <= a.status < 300:
+        oid = (a.body or {}).get("order_id")
+        if isinstance(oid, str) and oid:
+            return Verdict(Told.OK, False, f"http {a.status}", order_id=oid, status=(a.body or {}).get("status"))
+        return Verdict(Told.UNKNOWN, True, f"http {a.status} without an order id")
+    if 400 <= a.status < 500:
+        return Verdict(Told.FAIL, False, f"http {a.status}{_detail(a.body)}")
+    return Verdict(Told.UNKNOWN, True, f"unexpected http {a.status}")
+
+
+def classify_pay(a: Answer) -> Verdict:
+    """POST /orders/{id}/pay: 200 PAID ok; 402 (declined) and other 4xx fail; 202 PAYMENT_PENDING retry."""
+    if (v := _no_answer_or_5xx(a)) is not None:
+        return v
+    assert a.status is not None
+    status = (a.body or {}).get("status")
+    if a.status == 200 and status == "PAID":
+        return Verdict(Told.OK, False, "http 200 PAID", status=status)
+    if a.status == 202 or status == "PAYMENT_PENDING":
+        return Verdict(Told.UNKNOWN, True, f"http {a.status} PAYMENT_PENDING", status="PAYMENT_PENDING")
+    if a.status == 402 or status == "PAYMENT_FAILED":
+        return Verdict(Told.FAIL, False, f"http {a.status} PAYMENT_FAILED{_detail(a.body) if a.status != 402 else ''}",
+                       status="PAYMENT_FAILED")
+    if 400 <= a.status < 500:
+        return Verdict(Told.FAIL, False, f"http {a.status}{_detail(a.body)}")
+    return Verdict(Told.UNKNOWN, True, f"unexpected http {a.status} {status or ''}".rstrip())
+
+
+def classify_status(a: Answer) -> Verdict:
+    """GET /orders/{id}, read after a payment stayed unknown: PAID ok, PAYMENT_FAILED fail, else still unknown."""
+    if (v := _no_answer_or_5xx(a)) is not None:
+        return v
+    status = (a.body or {}).get("status")
+    if a.status == 200 and status == "PAID":
+        return Verdict(Told.OK, False, "read PAID", status=status)
+    if a.status == 200 and status == "PAYMENT_FAILED":
+        return Verdict(Told.FAIL, False, "read PAYMENT_FAILED", status=status)
+    return Verdict(Told.UNKNOWN, True, f"read http {a.status} {status or ''}".rstrip(), status=status)
+
+
+def merge_taps(a: Verdict, b: Verdict) -> Verdict:
+    """What the diner believes after both taps: any ok wins, then a definite fail, else unknown."""
+    for told in (Told.OK, Told.FAIL):
+        for v in (a, b):
+            if v.told is told:
+                return v
+    return a
