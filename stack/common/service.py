@@ -109,17 +109,45 @@ async def db_ok(pool: asyncpg.Pool | None) -> bool:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Validation errors → 422 with a readable message; infrastructure errors → 503."""
+    """Validation errors (and values the database cannot store) → 422 with a readable message; infrastructure → 503."""
+
+    _document_error_body(app)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": describe_errors(exc.errors())}, status_code=422)
+
+    # PostgreSQL class 22 (data exception, e.g. a NUL character in text) is caused by the values sent, not by
+    # infrastructure: a 422, not a 503. Starlette picks the most specific handler, so this wins over PostgresError.
+    @app.exception_handler(asyncpg.DataError)
+    async def _bad_value(_: Request, exc: asyncpg.DataError) -> JSONResponse:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return JSONResponse({"detail": f"value not accepted: {first_line}"}, status_code=422)
 
     for kind in INFRA_ERRORS:
         @app.exception_handler(kind)
         async def _infra(_: Request, exc: Exception) -> JSONResponse:
             log.warning("infrastructure error: %r", exc)
             return JSONResponse({"detail": f"service unavailable: {type(exc).__name__}"}, status_code=503)
+
+
+ERROR_BODY_SCHEMA = {"title": "Error", "type": "object", "required": ["detail"],
+                     "properties": {"detail": {"type": "string", "title": "Detail"}}}
+
+
+def _document_error_body(app: FastAPI) -> None:
+    """The OpenAPI's 422 body as answered (`{"detail": "<one line>"}`), not FastAPI's default list of errors."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            schemas = schema.get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = ERROR_BODY_SCHEMA
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def describe_errors(errors) -> str:

@@ -7,7 +7,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from stack.common.amqp import TicketPublisher
 from stack.common.service import db_ok, describe_errors, install_error_handlers, open_pool, read_sql
@@ -40,6 +40,23 @@ async def _read_capped(request: Request, limit: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _inline_schema(model: type[BaseModel]) -> dict:
+    """`model`'s JSON schema with its `$defs` inlined: embedded in the OpenAPI document, `#/$defs/...` would not resolve."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return walk(defs[node["$ref"].rsplit("/", 1)[-1]])
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -86,7 +103,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.post("/orders", status_code=201, openapi_extra={
         "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True,
                         "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LEN}}],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": OrderIn.model_json_schema()}}},
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _inline_schema(OrderIn)}}},
     })
     async def place_order(request: Request):
         body = await _read_capped(request, MAX_BODY_BYTES)
