@@ -68,7 +68,7 @@ class LocustRun:
         if s.shape == "none":
             argv += ["--users", str(s.users), "--spawn-rate", str(s.spawn_rate)]
         else:
-            argv += ["--dinerush-peak-users", str(s.users)]
+            argv += ["--dinerush-peak-users", str(s.users), "--dinerush-shape-seconds", f"{s.duration_s:g}"]
         if s.mix:
             argv += ["--dinerush-mix", s.mix]
         if s.workers:

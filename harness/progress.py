@@ -43,6 +43,9 @@ class Progress:
         if not self.quiet:
             self.console.print(f"[bold]{name}[/bold]: {what}", highlight=False)
 
+    def phase_tick(self, name: str, what: str) -> None:
+        self._show(f"{name} | {what}")
+
     def load(self, elapsed: float, total: float, p, active: list[str]) -> None:
         p95 = f"{p.p95_ms:.0f} ms" if p.p95_ms is not None else "-"
         faults = ", ".join(active) if active else "none"
@@ -54,8 +57,8 @@ class Progress:
                    f"payments pending {backlog.payments_pending}")
 
     def line(self, text: str) -> None:
-        if not self.quiet:
-            self.console.print(text, highlight=False)
+        """Results: printed even when quiet."""
+        self.console.print(text, highlight=False)
 
     def close(self) -> None:
         if self.live is not None:

@@ -141,7 +141,8 @@ def _load_and_faults(ctx: RunContext, target: Target, endpoints) -> None:
     from faults.schedule import load_schedule
 
     opts, prof = ctx.options, ctx.options.profile
-    schedule = load_schedule(prof.schedule, seed=opts.seed) if prof.schedule != "none" else None
+    schedule = (load_schedule(prof.schedule, seed=opts.seed if prof.schedule == "random" else None)
+                if prof.schedule != "none" else None)
     if schedule is not None and schedule.total > prof.duration_s:
         raise SetupError(f"schedule {prof.schedule} lasts {schedule.total:.0f}s but the load only "
                          f"{prof.duration_s:.0f}s: raise --duration")
@@ -159,12 +160,20 @@ def _load_and_faults(ctx: RunContext, target: Target, endpoints) -> None:
             runner.preflight()
         locust.start()
         stack.callback(locust.stop)
-        t0 = time.monotonic()
-        ctx.load_started_wall = time.time()
+        launched = time.monotonic()
+        t0 = None   # the timeline's zero: the first moment Locust reports diners (it needs a few s to boot)
         hard_stop = prof.duration_s + spec.stop_timeout_s + 60
         try:
             while locust.alive():
-                elapsed = time.monotonic() - t0
+                now = time.monotonic()
+                if t0 is None:
+                    if locust.progress().users == 0 and now - launched < 20:
+                        ctx.progress.phase_tick("load", "Locust starting")
+                        time.sleep(0.2)
+                        continue
+                    t0, ctx.load_started_wall = now, time.time()
+                    ctx.event("load started", boot_s=round(now - launched, 2))
+                elapsed = now - t0
                 if runner is not None and not runner.done:
                     try:
                         ctx.stamps.extend(s.as_dict() for s in runner.step(elapsed))
@@ -172,7 +181,7 @@ def _load_and_faults(ctx: RunContext, target: Target, endpoints) -> None:
                         ctx.stamps[:] = [s.as_dict() for s in runner.stamps]
                 for name in target.dead_services():
                     raise SetupError(f"stack service {name} died at {elapsed:.1f}s of load: see logs/{name}.log")
-                active = [e.label for e in runner.active] if runner else []
+                active = [e.use for e in runner.active] if runner else []
                 ctx.progress.load(elapsed, prof.duration_s, locust.progress(), active)
                 if elapsed > hard_stop:
                     raise SetupError(f"Locust did not stop {hard_stop:.0f}s after the load began: see logs/locust.log")

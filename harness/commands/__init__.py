@@ -4,4 +4,5 @@ MODULES = (
     "harness.commands.stack",    # up, down, demo
     "harness.commands.faults",   # faults list|show, schedule check
     "harness.commands.run",      # run, audit, report
+    "harness.commands.capacity", # capacity
 )

@@ -43,14 +43,14 @@ def register(app: typer.Typer) -> None:
         """Start the stack, run diners through a fault timeline, heal, drain, audit, report."""
         from harness.profiles import profile as get_profile
         from harness.progress import Progress
-        from harness.report.slo import SLOConfig
+        from harness.report import SLOConfig
         from harness.run import RunOptions, run
 
         prof = get_profile(profile).with_overrides(duration_s=duration, users=users, schedule=schedule)
         if workers < 0:
             raise UsageError("--workers must be 0 or more")
-        slo = SLOConfig().with_overrides(place_p95_ms=slo_place_p95_ms, pay_p95_ms=slo_pay_p95_ms,
-                                         error_rate=slo_error_rate)
+        given = {"place_p95_ms": slo_place_p95_ms, "pay_p95_ms": slo_pay_p95_ms, "max_error_rate": slo_error_rate}
+        slo = SLOConfig.from_mapping({k: v for k, v in given.items() if v is not None}, "--slo options")
         opts = RunOptions(profile=prof, seed=seed, bugs=_bugs(bug), out_root=out, run_dir=run_dir,
                           target=target, config=config, workers=workers, allow_remote=allow_remote, slo=slo)
         code = run(opts, Progress.for_terminal(quiet))

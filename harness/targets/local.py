@@ -1,6 +1,7 @@
 """The local target: the reference stack as child processes of the harness (harness.runtime.local)."""
 from __future__ import annotations
 
+import shutil
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -25,6 +26,10 @@ class LocalTarget:
             self.stack = stack
             self.ctx.event("up", timings=stack.timings)
             yield stack.endpoints
+        # The stack is stopped: its final reads are saved, so drop the databases' files (tens of MB per
+        # run) and keep the logs.
+        for data in (self.ctx.run_dir / "pg", self.ctx.run_dir / "rabbitmq" / "mnesia"):
+            shutil.rmtree(data, ignore_errors=True)
 
     @property
     def endpoints(self):

@@ -1,0 +1,34 @@
+"""Collects findings per system of record into a CheckResult: counts everything, keeps the first N examples."""
+from __future__ import annotations
+
+from harness.audit.index import Index
+from harness.audit.model import SYSTEMS, CheckResult, Example, System, SystemCount, Verdict
+
+
+class Findings:
+    """Per-checker accumulator (one per call; no shared state)."""
+
+    def __init__(self, name: str, ix: Index) -> None:
+        self.name = name
+        self.ix = ix
+        self.limit = ix.options.max_examples
+        self.counts = {s: 0 for s in SYSTEMS}
+        self.examples: dict[System, list[Example]] = {s: [] for s in SYSTEMS}
+
+    def add(self, system: System, ref: str, why: str, n: int = 1) -> None:
+        self.counts[system] += n
+        ex = self.examples[system]
+        if len(ex) < self.limit:
+            ex.append(Example(system, ref, why))
+
+    def result(self, note: str = "") -> CheckResult:
+        total = sum(self.counts.values())
+        systems = tuple(SystemCount(s, self.counts[s], tuple(self.examples[s])) for s in SYSTEMS)
+        if total:
+            verdict = Verdict.INVALID        # a definite violation stands even if other things are unknown
+        elif not self.ix.decidable:
+            verdict = Verdict.UNKNOWN
+            note = "; ".join(self.ix.unknown_reasons)
+        else:
+            verdict = Verdict.VALID
+        return CheckResult(self.name, verdict, total, systems, note)

@@ -1,0 +1,117 @@
+"""Where the time went during a step: CPU of each stack process (from /proc), database waits
+(pg_stat_activity), and the backlog at the step's end; and, from those, the limiting resource if one shows.
+
+CPU is summed over each process group's whole tree (PostgreSQL's backends are children of the postmaster).
+Percent is of one core: a single-threaded Python service cannot go past ~100%.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from harness.capacity.search import Resources, StepResult
+from harness.runtime.procs import process_tree
+
+CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+DB_WAIT_SQL = ("SELECT count(*) FILTER (WHERE state = 'active'), "
+               "count(*) FILTER (WHERE state = 'active' AND wait_event_type IN ('Lock','LWLock','IO','IPC','BufferPin')) "
+               "FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK   # utime, stime (fields 14, 15 of stat)
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def tree_cpu_seconds(root: int) -> float:
+    return sum(cpu_seconds(p) for p in process_tree(root))
+
+
+@dataclass
+class CpuMeter:
+    """Snapshots of CPU seconds per named process group; `percent(a, b)` between two of them."""
+
+    roots: dict[str, int]
+
+    def snapshot(self) -> dict[str, float]:
+        return {name: tree_cpu_seconds(pid) for name, pid in self.roots.items()}
+
+    @staticmethod
+    def percent(a: Mapping[str, float], b: Mapping[str, float], seconds: float) -> dict[str, float]:
+        if seconds <= 0:
+            return {}
+        return {k: round(100.0 * max(0.0, b.get(k, 0.0) - a[k]) / seconds, 1) for k in a if k in b}
+
+
+@dataclass
+class DbWaits:
+    """Samples of active and waiting client backends over a step."""
+
+    active: list[int] = field(default_factory=list)
+    waiting: list[int] = field(default_factory=list)
+
+    def add(self, active: int, waiting: int) -> None:
+        self.active.append(active)
+        self.waiting.append(waiting)
+
+    def means(self) -> tuple[float | None, float | None]:
+        if not self.active:
+            return None, None
+        n = len(self.active)
+        return round(sum(self.active) / n, 2), round(sum(self.waiting) / n, 2)
+
+
+CORE_BUSY_PCT = 85.0     # a single-threaded process at this share of a core is saturated
+MACHINE_BUSY = 0.90      # all processes together at this share of every core: the machine is the limit
+
+
+@dataclass(frozen=True)
+class Limiter:
+    what: str            # a process group name, "machine", "kitchen queue", "outbox", "database", or ""
+    sentence: str
+
+
+def limiting(step: StepResult | None, previous: StepResult | None = None) -> Limiter:
+    """The resource that looks saturated at `step` (the first failing one, or the top when none failed)."""
+    if step is None or step.resources is None:
+        return Limiter("", "no resource figures")
+    r = step.resources
+    stack = {k: v for k, v in r.cpu_pct.items() if k != "locust"}
+    total = sum(r.cpu_pct.values())
+    notes = []
+    if r.cpu_pct:
+        top = max(stack, key=stack.get) if stack else None
+        if top is not None and stack[top] >= CORE_BUSY_PCT:
+            notes.append(Limiter(top, f"{top} CPU-bound at {stack[top]:.0f}% of a core"))
+        if total >= MACHINE_BUSY * 100 * r.cores:
+            loc = r.cpu_pct.get("locust", 0.0)
+            notes.append(Limiter("machine", f"the machine's {r.cores} cores are busy ({total:.0f}% of {100 * r.cores}%, "
+                                            f"of which the load generator {loc:.0f}%)"))
+    if r.db_active and r.db_waiting is not None and r.db_waiting >= 0.5 * r.db_active and r.db_active >= 1:
+        notes.append(Limiter("database", f"database waits: {r.db_waiting:.1f} of {r.db_active:.1f} active backends waiting"))
+    prev = previous.resources if previous is not None else None
+    for name, now, before in (("kitchen queue", r.queue_messages, prev.queue_messages if prev else 0),
+                              ("outbox", r.outbox_unsent, prev.outbox_unsent if prev else 0),
+                              ("payments pending", r.payments_pending, prev.payments_pending if prev else 0)):
+        if now is not None and now > max(50, 2 * (before or 0)):
+            notes.append(Limiter(name, f"{name} backlog {now} at the end of the step"))
+    if not notes:
+        busiest = max(stack.items(), key=lambda kv: kv[1], default=None)
+        hint = f" (busiest: {busiest[0]} {busiest[1]:.0f}% of a core)" if busiest else ""
+        return Limiter("", "no resource saturated visibly" + hint)
+    return Limiter(notes[0].what, "; ".join(n.sentence for n in notes))
+
+
+def resources(cpu: Mapping[str, float], cores: int, waits: DbWaits, backlog) -> Resources:
+    active, waiting = waits.means()
+    return Resources(cpu_pct=dict(cpu), cores=cores,
+                     outbox_unsent=getattr(backlog, "outbox_unsent", None),
+                     queue_messages=getattr(backlog, "queue_messages", None),
+                     payments_pending=getattr(backlog, "payments_pending", None),
+                     db_active=active, db_waiting=waiting)

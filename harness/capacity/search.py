@@ -1,0 +1,286 @@
+"""The capacity search as pure functions of step results: judge a step, choose the next load, conclude.
+
+Diners are a closed loop (each waits for its answer, then thinks), so the load offered at a step is
+`users × the per-diner order rate measured at the first, lightest step`: what the diners would bring if the
+stack kept up. A step fails when a p95 is over its SLO, the error rate is over its SLO, or the served rate
+falls behind the offered rate; it fails *clearly* when it misses by a margin, and the stepping stops there
+(a marginal failure gets one more step to confirm it). A bisection then narrows the gap between the highest
+passing load and the lowest failing one above it. The knee is the passing step with the highest served rate.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Sequence
+
+from harness.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a step must meet. Floors are added to the latency limits (a weak network's own round trip)."""
+
+    place_p95_ms: float = 1000.0
+    pay_p95_ms: float = 2000.0
+    max_error_rate: float = 0.01
+    place_floor_ms: float = 0.0
+    pay_floor_ms: float = 0.0
+    clear_latency_ratio: float = 1.5     # p95 over limit × this: a clear failure
+    clear_error_rate: float = 0.05       # error rate over max(this, 2 × limit): a clear failure
+    behind_ratio: float = 0.6            # served below this share of offered: failure, and a clear one
+
+    @property
+    def place_limit_ms(self) -> float:
+        return self.place_p95_ms + self.place_floor_ms
+
+    @property
+    def pay_limit_ms(self) -> float:
+        return self.pay_p95_ms + self.pay_floor_ms
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What the stack's processes did during a step's measured window (None: not visible)."""
+
+    cpu_pct: dict[str, float] = field(default_factory=dict)   # process group → % of one core
+    cores: int = 1
+    outbox_unsent: int | None = None       # at the end of the step
+    queue_messages: int | None = None
+    payments_pending: int | None = None
+    db_active: float | None = None         # mean active client backends
+    db_waiting: float | None = None        # mean of those waiting on a lock, LWLock, I/O or IPC
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One step of load: what was offered and served, the latencies, and the verdict with its reasons."""
+
+    index: int
+    users: int
+    kind: str = "step"                     # "step" (the ladder) or "bisect"
+    window_s: float = 0.0                  # length of the measured window (after warm-up)
+    attempted_ops: float = 0.0             # intents begun per second (orders the diners tried)
+    served_ops: float = 0.0                # orders acknowledged per second
+    p95_place_ms: float | None = None
+    p95_pay_ms: float | None = None
+    p50_place_ms: float | None = None
+    p50_pay_ms: float | None = None
+    error_rate: float | None = None
+    requests: int = 0
+    offered_ops: float | None = None       # users × per-diner demand (set by judge)
+    passed: bool | None = None             # None: not judged yet
+    clear: bool = False                    # failed by a margin
+    why: tuple[str, ...] = ()
+    resources: Resources | None = None
+
+
+def judge(step: StepResult, limits: Limits, demand_per_user: float | None) -> StepResult:
+    """The step with its verdict: passed, clear (a clear failure) and why."""
+    why: list[str] = []
+    clear = False
+    for label, p95, limit in (("place", step.p95_place_ms, limits.place_limit_ms),
+                              ("pay", step.p95_pay_ms, limits.pay_limit_ms)):
+        if p95 is None:
+            why.append(f"no {label} request finished")
+            clear = True
+        elif p95 > limit:
+            why.append(f"p95 {label} {p95:.0f} ms > {limit:.0f} ms")
+            clear = clear or p95 > limit * limits.clear_latency_ratio
+    if step.error_rate is None:
+        why.append("no requests measured")
+        clear = True
+    elif step.error_rate > limits.max_error_rate:
+        why.append(f"errors {step.error_rate:.1%} > {limits.max_error_rate:.1%}")
+        clear = clear or step.error_rate > max(limits.clear_error_rate, 2 * limits.max_error_rate)
+    offered = step.users * demand_per_user if demand_per_user else None
+    if offered and step.served_ops < limits.behind_ratio * offered:
+        why.append(f"served {step.served_ops:.1f}/s < {limits.behind_ratio:.0%} of offered {offered:.1f}/s")
+        clear = True
+    return replace(step, offered_ops=offered, passed=not why, clear=bool(why) and clear, why=tuple(why))
+
+
+def demand_per_user(results: Sequence[StepResult]) -> float | None:
+    """Orders per second one diner brings when the stack keeps up: measured at the lightest step."""
+    if not results:
+        return None
+    first = min(results, key=lambda r: (r.users, r.index))
+    return first.attempted_ops / first.users if first.users and first.attempted_ops > 0 else None
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    start_users: int = 10
+    step_users: int = 10
+    max_steps: int = 10                 # steps of the ladder
+    bisect_rounds: int = 2              # extra steps between the highest pass and the lowest fail above it
+    min_gap_users: int = 0              # stop bisecting when the gap is this small (0: a quarter step, >= 1)
+
+    def __post_init__(self) -> None:
+        for name in ("start_users", "step_users", "max_steps"):
+            if getattr(self, name) < 1:
+                raise UsageError(f"--{name.replace('_', '-')} must be 1 or more")
+        if self.bisect_rounds < 0:
+            raise UsageError("--bisect-rounds must be 0 or more")
+
+    @property
+    def gap(self) -> int:
+        return self.min_gap_users or max(1, self.step_users // 4)
+
+
+@dataclass(frozen=True)
+class Next:
+    users: int
+    kind: str            # "step" | "bisect"
+
+
+def _ladder_done(plan: SearchPlan, ladder: Sequence[StepResult]) -> bool:
+    if len(ladder) >= plan.max_steps:
+        return True
+    if ladder and ladder[-1].passed is False and ladder[-1].clear:
+        return True
+    return len(ladder) >= 2 and ladder[-1].passed is False and ladder[-2].passed is False
+
+
+def bounds(results: Sequence[StepResult]) -> tuple[int | None, int | None]:
+    """(highest passing users, lowest failing users above it); either None when there is none."""
+    passed = [r.users for r in results if r.passed]
+    failed = [r.users for r in results if r.passed is False]
+    lo = max(passed, default=None)
+    hi = min((u for u in failed if lo is None or u > lo), default=None)
+    return lo, hi
+
+
+def next_step(plan: SearchPlan, results: Sequence[StepResult]) -> Next | None:
+    """The load of the next step, or None when the search is over."""
+    ladder = [r for r in results if r.kind == "step"]
+    if not _ladder_done(plan, ladder):
+        return Next(plan.start_users + plan.step_users * len(ladder), "step")
+    lo, hi = bounds(results)
+    rounds = sum(r.kind == "bisect" for r in results)
+    if lo is None or hi is None or rounds >= plan.bisect_rounds or hi - lo <= plan.gap:
+        return None
+    mid = (lo + hi) // 2
+    if any(r.users == mid for r in results):
+        return None
+    return Next(mid, "bisect")
+
+
+class OutcomeKind(str, Enum):
+    KNEE = "knee"                   # the SLO held up to a load and broke above it
+    NEVER_FAILED = "never_failed"   # held at every load tried: capacity is at least the top
+    NONE_PASSED = "none_passed"     # broke even at the lightest load
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: OutcomeKind
+    knee: StepResult | None          # the passing step with the highest served rate
+    first_fail: StepResult | None    # the lowest failing step above the highest pass
+    demand_per_user: float | None
+
+    @property
+    def capacity_ops(self) -> float | None:
+        return self.knee.served_ops if self.knee else None
+
+    def sentence(self) -> str:
+        if self.kind is OutcomeKind.NONE_PASSED:
+            f = self.first_fail
+            return (f"none passed: the SLO broke already at {f.users} diners ({'; '.join(f.why)}); "
+                    f"lower --start-users" if f else "none passed")
+        k = self.knee
+        assert k is not None
+        if self.kind is OutcomeKind.NEVER_FAILED:
+            return (f"never failed: capacity ≥ {k.served_ops:.1f} orders/s (the SLO held up to {k.users} diners, "
+                    f"the most tried); raise --step-users or --max-steps to find the knee")
+        f = self.first_fail
+        assert f is not None
+        return (f"capacity {k.served_ops:.1f} orders/s at {k.users} diners; at {f.users} diners the SLO broke: "
+                f"{'; '.join(f.why)}")
+
+
+def conclude(results: Sequence[StepResult]) -> Outcome:
+    lo, hi = bounds(results)
+    first_fail = None
+    if hi is not None:
+        first_fail = min((r for r in results if r.passed is False and r.users == hi), key=lambda r: r.index)
+    passing = [r for r in results if r.passed]
+    if not passing:
+        fails = sorted((r for r in results if r.passed is False), key=lambda r: (r.users, r.index))
+        return Outcome(OutcomeKind.NONE_PASSED, None, fails[0] if fails else None, demand_per_user(results))
+    knee = max(passing, key=lambda r: (r.served_ops, -r.users))
+    kind = OutcomeKind.KNEE if hi is not None else OutcomeKind.NEVER_FAILED
+    return Outcome(kind, knee, first_fail, demand_per_user(results))
+
+
+# ---- the expected peak and the headroom over it ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Peak:
+    """The expected peak: an order rate, or diners (turned into a rate with the measured per-diner demand)."""
+
+    orders_per_s: float | None = None
+    diners: int | None = None
+    text: str = ""
+
+    def rate(self, per_user: float | None) -> float | None:
+        if self.orders_per_s is not None:
+            return self.orders_per_s
+        return self.diners * per_user if self.diners is not None and per_user else None
+
+
+_PEAK = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(/\s*min|/\s*m|/\s*s|/\s*h|opm|diners?|d)?\s*$", re.I)
+
+
+def parse_peak(text: str) -> Peak:
+    """`1200` or `1200/min` (orders per minute), `20/s`, `3000/h`, `150 diners`."""
+    m = _PEAK.match(text or "")
+    if not m or float(m.group(1)) <= 0:
+        raise UsageError(f"--peak {text!r}: give orders per minute (1200 or 1200/min), per second (20/s), "
+                         f"per hour (3000/h) or diners (150diners), a positive number")
+    n, unit = float(m.group(1)), (m.group(2) or "/min").replace(" ", "").lower()
+    if unit.startswith("d"):
+        return Peak(diners=int(round(n)), text=text.strip())
+    per = {"/s": 1.0, "/min": 60.0, "/m": 60.0, "opm": 60.0, "/h": 3600.0}[unit]
+    return Peak(orders_per_s=n / per, text=text.strip())
+
+
+@dataclass(frozen=True)
+class Headroom:
+    ratio: float | None              # capacity / peak; None when there is no capacity or no peak rate
+    peak_ops: float | None
+    sentence: str
+    enough: bool                     # capacity (or its lower bound) covers the peak
+
+
+def _ops(v: float) -> str:
+    return f"{v:.1f}" if v < 100 else f"{v:.0f}"
+
+
+def headroom(outcome: Outcome, peak: Peak) -> Headroom:
+    """The capacity over the expected peak, as a ratio and a plain sentence."""
+    rate = peak.rate(outcome.demand_per_user)
+    what = f"{_ops(rate)} orders/s" if rate is not None else "?"
+    if peak.diners is not None and rate is not None:
+        what += f" ({peak.diners} diners)"
+    elif rate is not None:
+        what += f" ({rate * 60:.0f} orders/min)"
+    if rate is None:
+        return Headroom(None, None, f"cannot turn {peak.diners} diners into an order rate: no step measured "
+                                    f"the per-diner demand", False)
+    cap = outcome.capacity_ops
+    if cap is None:
+        return Headroom(0.0, rate, f"no load met the SLO, so there is no headroom over your expected peak of {what}",
+                        False)
+    ratio = cap / rate
+    at_least = "≥ " if outcome.kind is OutcomeKind.NEVER_FAILED else ""
+    if ratio >= 1:
+        s = f"capacity {at_least}{_ops(cap)} orders/s is {at_least}{ratio:.1f}× your expected peak of {what}"
+    elif outcome.kind is OutcomeKind.NEVER_FAILED:
+        s = (f"capacity ≥ {_ops(cap)} orders/s was shown, below your expected peak of {what}: "
+             f"search higher (--step-users, --max-steps) to know if the peak fits")
+    else:
+        s = (f"capacity {_ops(cap)} orders/s is only {ratio:.2f}× your expected peak of {what}: "
+             f"{_ops(rate - cap)} orders/s short")
+    return Headroom(round(ratio, 3) if math.isfinite(ratio) else None, rate, s, ratio >= 1)

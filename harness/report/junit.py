@@ -1,0 +1,76 @@
+"""junit.xml: one <testcase> per invariant (checker) and per SLO; failures carry the example ids.
+
+A checker or SLO that could not be decided is an <error> (the run is inconclusive), never a silent pass.
+"""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Sequence
+
+from harness.audit.model import AuditResult, CheckResult, Verdict
+from harness.report.model import RunMeta
+from harness.report.slo import SLOResult, SLOStatus
+
+INVARIANTS = "dinerush.invariants"
+SLOS = "dinerush.slo"
+
+
+def _check_case(suite: ET.Element, c: CheckResult) -> tuple[int, int]:
+    case = ET.SubElement(suite, "testcase", classname=INVARIANTS, name=c.name, time="0")
+    per = ", ".join(f"{s.system.value} {s.count}" for s in c.systems if s.count)
+    lines = [f"{e.system.value} {e.ref}: {e.why}" for e in c.examples]
+    if c.verdict is Verdict.INVALID:
+        el = ET.SubElement(case, "failure", message=f"{c.count} {c.name} ({per})", type="invariant")
+        el.text = "\n".join(lines)
+        return 1, 0
+    if c.verdict is Verdict.UNKNOWN:
+        el = ET.SubElement(case, "error", message=f"{c.name} could not be decided: {c.note}", type="inconclusive")
+        el.text = c.note
+        return 0, 1
+    ET.SubElement(case, "system-out").text = f"{c.name}: valid"
+    return 0, 0
+
+
+def _slo_case(suite: ET.Element, s: SLOResult) -> tuple[int, int]:
+    case = ET.SubElement(suite, "testcase", classname=SLOS, name=s.name, time="0")
+    if s.status is SLOStatus.FAIL:
+        el = ET.SubElement(case, "failure", message=f"{s.name}: {s.measured} {s.unit} > {s.threshold} {s.unit}",
+                           type="slo")
+        el.text = s.detail
+        return 1, 0
+    if s.status is SLOStatus.UNKNOWN:
+        ET.SubElement(case, "error", message=f"{s.name} could not be measured: {s.detail}", type="inconclusive")
+        return 0, 1
+    ET.SubElement(case, "system-out").text = s.detail
+    return 0, 0
+
+
+def build_junit(meta: RunMeta, audit: AuditResult | None, slos: Sequence[SLOResult]) -> ET.ElementTree:
+    root = ET.Element("testsuites", name=f"dinerush {meta.profile}")
+    totals = [0, 0, 0]
+    checks = audit.checks if audit is not None else ()
+    for suite_name, items, fn in ((INVARIANTS, checks, _check_case), (SLOS, tuple(slos), _slo_case)):
+        suite = ET.SubElement(root, "testsuite", name=suite_name, timestamp=str(int(meta.started_at)))
+        props = ET.SubElement(suite, "properties")
+        for k, v in (("run_id", meta.run_id), ("profile", meta.profile), ("target", meta.target),
+                     ("bugs", ",".join(meta.bugs))):
+            ET.SubElement(props, "property", name=k, value=v)
+        fails = errs = 0
+        for it in items:
+            f, e = fn(suite, it)  # type: ignore[operator]
+            fails, errs = fails + f, errs + e
+        if suite_name == INVARIANTS and audit is None:
+            case = ET.SubElement(suite, "testcase", classname=INVARIANTS, name="audit", time="0")
+            ET.SubElement(case, "error", message="the audit did not run", type="inconclusive")
+            errs += 1
+        n = len(items) + (1 if suite_name == INVARIANTS and audit is None else 0)
+        suite.set("tests", str(n))
+        suite.set("failures", str(fails))
+        suite.set("errors", str(errs))
+        suite.set("skipped", "0")
+        totals = [totals[0] + n, totals[1] + fails, totals[2] + errs]
+    root.set("tests", str(totals[0]))
+    root.set("failures", str(totals[1]))
+    root.set("errors", str(totals[2]))
+    ET.indent(root)
+    return ET.ElementTree(root)

@@ -1,0 +1,82 @@
+"""Small builders for hand-made histories: a ledger (what diners were told) plus final reads (what the
+databases hold), assembled fluently so each test reads like the story it checks."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from harness.audit import AuditOptions, CheckResult, System, run_checker
+from harness.audit.history import Backlog, ChargeRow, FinalReads, OrderRow, TicketRow
+from scenarios.ledger import Item, LedgerEntry, Told
+
+OK, FAIL, UNKNOWN = Told.OK, Told.FAIL, Told.UNKNOWN
+PAID, PLACED, PENDING, FAILED = "PAID", "PLACED", "PAYMENT_PENDING", "PAYMENT_FAILED"
+CART = (Item("D01", 2, 1200), Item("D02", 1, 900))
+CART_TOTAL = 3300
+T0 = 1_700_000_000.0
+
+
+@dataclass
+class History:
+    entries: list[LedgerEntry] = field(default_factory=list)
+    orders: list[OrderRow] = field(default_factory=list)
+    charges: list[ChargeRow] = field(default_factory=list)
+    tickets: list[TicketRow] = field(default_factory=list)
+    backlog: Backlog = field(default_factory=Backlog)
+
+    # --- what the diner was told -------------------------------------------------------------
+    def intent(self, key: str, *, order: Told = OK, order_id: str | None = None, payment: Told | None = OK,
+               items: tuple[Item, ...] = CART, total: int = CART_TOTAL, kind: str = "dine_in",
+               order_attempts: int = 1, payment_attempts: int | None = None) -> "History":
+        self.entries.append(LedgerEntry(
+            key=key, kind=kind, items=items, expected_total_cents=total, order=order,
+            order_id=order_id if order_id is not None or order is not OK else "o" + key[1:],
+            order_reason="422" if order is FAIL else None, payment=payment,
+            payment_reason="declined" if payment is FAIL else None, order_attempts=order_attempts,
+            payment_attempts=payment_attempts if payment_attempts is not None else (1 if payment else 0)))
+        return self
+
+    # --- what the databases hold -------------------------------------------------------------
+    def order(self, oid: str, key: str, status: str = PAID, *, items: tuple[Item, ...] = CART,
+              total: int = CART_TOTAL, paid_at: float | None = None) -> "History":
+        if paid_at is None and status == PAID:
+            paid_at = T0 + 1
+        self.orders.append(OrderRow(oid, key, status, items, total, T0, paid_at))
+        return self
+
+    def charge(self, oid: str, *, cid: str | None = None, amount: int = CART_TOTAL,
+               status: str = "captured") -> "History":
+        self.charges.append(ChargeRow(cid or f"ch_{oid}_{len(self.charges)}", oid, amount, status, T0 + 0.5))
+        return self
+
+    def ticket(self, oid: str, *, items: tuple[Item, ...] = CART, total: int = CART_TOTAL,
+               received_at: float = T0 + 1.25, deliveries: int = 1) -> "History":
+        self.tickets.append(TicketRow(oid, items, total, received_at, deliveries))
+        return self
+
+    # --- whole journeys ----------------------------------------------------------------------
+    def paid(self, key: str, *, order: Told = OK, payment: Told | None = OK, **kw) -> "History":
+        """A correct paid journey: intent, PAID order, one captured charge, one ticket."""
+        oid = "o" + key[1:]
+        return (self.intent(key, order=order, order_id=oid, payment=payment, **kw)
+                .order(oid, key, PAID).charge(oid).ticket(oid))
+
+    def placed(self, key: str, *, payment: Told | None = None) -> "History":
+        """An order placed (told ok) and never paid, or paid with an answer that changed nothing."""
+        oid = "o" + key[1:]
+        return self.intent(key, order=OK, order_id=oid, payment=payment).order(oid, key, PLACED)
+
+    @property
+    def reads(self) -> FinalReads:
+        return FinalReads(tuple(self.orders), tuple(self.charges), tuple(self.tickets), self.backlog)
+
+    def check(self, name: str, **options) -> CheckResult:
+        return run_checker(name, self.entries, self.reads, options=AuditOptions(**options))
+
+
+def counts(result: CheckResult) -> dict[str, int]:
+    """Non-zero counts per system of record, e.g. {"orders": 1}."""
+    return {s.system.value: s.count for s in result.systems if s.count}
+
+
+def refs(result: CheckResult, system: System | None = None) -> list[str]:
+    return [e.ref for e in result.examples if system is None or e.system == system]

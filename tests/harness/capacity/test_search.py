@@ -1,0 +1,173 @@
+"""The capacity search on synthetic step results: no load, no processes."""
+from __future__ import annotations
+
+import random
+from typing import Callable
+
+import pytest
+
+from harness.capacity.search import (Limits, OutcomeKind, Peak, SearchPlan, StepResult, bounds, conclude,
+                                     demand_per_user, headroom, judge, next_step, parse_peak)
+from harness.errors import UsageError
+
+LIMITS = Limits(place_p95_ms=1000, pay_p95_ms=2000, max_error_rate=0.01)
+
+
+def measure(users: int, *, knee_users: float, per_user: float = 1.0, noise: float = 0.0,
+            rng: random.Random | None = None, index: int = 0, kind: str = "step") -> StepResult:
+    """A stack that serves `per_user` orders/s per diner up to `knee_users`, then saturates and slows down."""
+    jitter = (1 + rng.uniform(-noise, noise)) if rng else 1.0
+    served = min(users, knee_users) * per_user * jitter
+    over = max(0.0, users / knee_users - 1.0)
+    p95 = 80 + 4000 * over                     # latency explodes past the knee
+    return StepResult(index=index, users=users, kind=kind, window_s=20, attempted_ops=served * 1.02,
+                      served_ops=served, p95_place_ms=p95 * jitter, p95_pay_ms=1.5 * p95 * jitter,
+                      error_rate=0.0 if over < 0.5 else 0.03)
+
+
+def run_search(plan: SearchPlan, stack: Callable[[int, int, str], StepResult], limits: Limits = LIMITS):
+    raw: list[StepResult] = []
+    for _ in range(50):
+        judged = [judge(r, limits, demand_per_user(raw)) for r in raw]
+        nxt = next_step(plan, judged)
+        if nxt is None:
+            return judged, conclude(judged)
+        raw.append(stack(nxt.users, len(raw) + 1, nxt.kind))
+    raise AssertionError("the search did not end")
+
+
+def test_monotone_stack_finds_the_knee_and_bisects():
+    plan = SearchPlan(start_users=10, step_users=10, max_steps=10, bisect_rounds=2)
+    results, outcome = run_search(plan, lambda u, i, k: measure(u, knee_users=45, index=i, kind=k))
+    # p95 crosses 1000 ms at ~55 diners; 60 fails marginally (1413 ms), 70 confirms it
+    assert [r.users for r in results if r.kind == "step"] == [10, 20, 30, 40, 50, 60, 70]
+    assert outcome.kind is OutcomeKind.KNEE
+    lo, hi = bounds(results)
+    assert (lo, hi) == (55, 57)
+    assert [r.kind for r in results].count("bisect") >= 1
+    assert outcome.knee is not None and outcome.knee.passed and outcome.knee.users in (50, 55)  # same served: fewer diners
+    assert outcome.capacity_ops == pytest.approx(45)
+    assert outcome.first_fail is not None and outcome.first_fail.users == hi
+    assert "capacity" in outcome.sentence() and "orders/s" in outcome.sentence()
+
+
+def test_clear_failure_stops_the_ladder_early():
+    plan = SearchPlan(start_users=10, step_users=10, max_steps=10, bisect_rounds=0)
+    results, outcome = run_search(plan, lambda u, i, k: measure(u, knee_users=20, index=i, kind=k))
+    assert [r.users for r in results] == [10, 20, 30]        # 30: p95 ~2080 ms, a clear failure → stop
+    assert results[-1].passed is False and results[-1].clear
+    assert outcome.kind is OutcomeKind.KNEE and outcome.knee.users == 20
+
+
+def test_marginal_failure_gets_a_second_look():
+    """A step just over the limit is not final: a noisy blip is followed by a pass and the ladder goes on."""
+    blips = {30}
+
+    def stack(u, i, k):
+        r = measure(u, knee_users=60, index=i, kind=k)
+        return StepResult(**{**r.__dict__, "p95_place_ms": 1100.0}) if u in blips else r
+
+    plan = SearchPlan(start_users=10, step_users=10, max_steps=6, bisect_rounds=1)
+    results, outcome = run_search(plan, stack)
+    r30 = next(r for r in results if r.users == 30)
+    assert r30.passed is False and not r30.clear
+    assert [r.users for r in results if r.kind == "step"][:5] == [10, 20, 30, 40, 50]
+    assert outcome.kind is OutcomeKind.NEVER_FAILED and outcome.knee.users == 60
+
+
+def test_noisy_stack_lands_near_the_true_knee():
+    for seed in range(20):
+        rng = random.Random(seed)
+        plan = SearchPlan(start_users=10, step_users=10, max_steps=12, bisect_rounds=2)
+        results, outcome = run_search(plan, lambda u, i, k: measure(u, knee_users=73, noise=0.08, rng=rng,
+                                                                     index=i, kind=k))
+        assert outcome.kind is OutcomeKind.KNEE, seed
+        assert 55 <= outcome.capacity_ops <= 80, (seed, outcome.capacity_ops)
+        assert len(results) <= 12 + 2
+
+
+def test_never_failing_stack_reports_a_lower_bound():
+    plan = SearchPlan(start_users=5, step_users=5, max_steps=4, bisect_rounds=2)
+    results, outcome = run_search(plan, lambda u, i, k: measure(u, knee_users=1000, index=i, kind=k))
+    assert [r.users for r in results] == [5, 10, 15, 20]
+    assert outcome.kind is OutcomeKind.NEVER_FAILED
+    assert outcome.capacity_ops == pytest.approx(20)
+    assert "never failed" in outcome.sentence() and "≥ 20.0 orders/s" in outcome.sentence()
+
+
+def test_always_failing_stack_reports_none_passed():
+    plan = SearchPlan(start_users=10, step_users=10, max_steps=10, bisect_rounds=2)
+    results, outcome = run_search(plan, lambda u, i, k: measure(u, knee_users=2, index=i, kind=k))
+    assert len(results) == 1                                   # the lightest step already failed clearly
+    assert outcome.kind is OutcomeKind.NONE_PASSED and outcome.knee is None and outcome.capacity_ops is None
+    assert outcome.sentence().startswith("none passed")
+
+
+def test_served_falling_behind_offered_fails_the_step():
+    first = StepResult(1, 10, attempted_ops=10.0, served_ops=10.0, p95_place_ms=50, p95_pay_ms=50, error_rate=0)
+    slow = StepResult(2, 40, attempted_ops=15.0, served_ops=15.0, p95_place_ms=400, p95_pay_ms=400, error_rate=0)
+    per = demand_per_user([first, slow])
+    assert per == pytest.approx(1.0)
+    j = judge(slow, LIMITS, per)
+    assert j.offered_ops == pytest.approx(40) and j.passed is False and j.clear
+    assert "served 15.0/s < 60% of offered 40.0/s" in j.why[0]
+
+
+def test_floors_raise_the_latency_limits():
+    step = StepResult(1, 10, attempted_ops=1, served_ops=1, p95_place_ms=2400, p95_pay_ms=2600, error_rate=0)
+    assert judge(step, LIMITS, None).passed is False
+    assert judge(step, Limits(place_floor_ms=2000, pay_floor_ms=2000), None).passed is True
+
+
+def test_missing_latency_is_a_clear_failure():
+    j = judge(StepResult(1, 10, p95_place_ms=None, p95_pay_ms=None, error_rate=None), LIMITS, None)
+    assert j.passed is False and j.clear and "no place request finished" in j.why
+
+
+@pytest.mark.parametrize("text,rate,diners", [
+    ("1200", 20.0, None), ("1200/min", 20.0, None), ("20/s", 20.0, None), ("72000/h", 20.0, None),
+    ("150diners", None, 150), ("150 diners", None, 150),
+])
+def test_parse_peak(text, rate, diners):
+    p = parse_peak(text)
+    assert p.orders_per_s == (pytest.approx(rate) if rate else None) and p.diners == diners
+
+
+@pytest.mark.parametrize("bad", ["", "abc", "-5", "0", "12/week"])
+def test_parse_peak_refuses_bad_input(bad):
+    with pytest.raises(UsageError, match="--peak"):
+        parse_peak(bad)
+
+
+def _outcome(served: float, kind: str = "knee"):
+    ok = StepResult(1, 10, attempted_ops=served, served_ops=served, p95_place_ms=50, p95_pay_ms=50, error_rate=0)
+    results = [judge(ok, LIMITS, None)]
+    if kind == "knee":
+        results.append(judge(StepResult(2, 20, p95_place_ms=5000, p95_pay_ms=50, error_rate=0), LIMITS, None))
+    return conclude(results)
+
+
+def test_headroom_sentence():
+    h = headroom(_outcome(42.0), Peak(orders_per_s=20.0))
+    assert h.ratio == pytest.approx(2.1) and h.enough
+    assert h.sentence == "capacity 42.0 orders/s is 2.1× your expected peak of 20.0 orders/s (1200 orders/min)"
+
+
+def test_headroom_short_and_from_diners():
+    out = _outcome(10.0)
+    h = headroom(out, parse_peak("40 diners"))   # demand: 10 orders/s over 10 diners = 1 per diner
+    assert h.peak_ops == pytest.approx(40) and not h.enough
+    assert h.sentence == "capacity 10.0 orders/s is only 0.25× your expected peak of 40.0 orders/s (40 diners): 30.0 orders/s short"
+
+
+def test_headroom_lower_bound_and_none_passed():
+    assert headroom(_outcome(50.0, "never"), Peak(orders_per_s=10)).sentence.startswith(
+        "capacity ≥ 50.0 orders/s is ≥ 5.0× your expected peak")
+    none = conclude([judge(StepResult(1, 10, p95_place_ms=9000, p95_pay_ms=50, error_rate=0), LIMITS, None)])
+    h = headroom(none, Peak(orders_per_s=10))
+    assert not h.enough and "no load met the SLO" in h.sentence
+
+
+def test_plan_validation():
+    with pytest.raises(UsageError, match="--start-users"):
+        SearchPlan(start_users=0)

@@ -1,0 +1,1 @@
+"""Report tests: puts this folder on sys.path (pytest's prepend import mode) so `reportbuild` is importable."""
