@@ -11,7 +11,7 @@ test-fast: setup
 	.venv/bin/python -m pytest -m "not slow"
 
 demo: setup
-	.venv/bin/dinerush demo
+	.venv/bin/dinerush run lunch-rush
 
 clean:
 	rm -rf runs .pytest_cache

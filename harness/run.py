@@ -15,7 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
-from harness.errors import DinerushError, Exit, SetupError
+from faults.errors import FaultError
+from faults.runner import TimelineRunner
+from faults.schedule import load_schedule
+from harness.errors import DinerushError, Exit, SetupError, UsageError
 from harness.loadgen import LoadSpec, LocustRun
 from harness.profiles import Profile
 from harness.progress import Progress
@@ -57,9 +60,25 @@ class RunContext:
     load_started_wall: float | None = None
     load_ended_wall: float | None = None
     probe_line: str = ""
+    schedule: object | None = None     # faults.schedule.Schedule, or None for a run without faults
 
     def event(self, what: str, **detail) -> None:
         self.events.append({"wall": time.time(), "phase": self.phase, "what": what, **detail})
+
+
+def load_profile_schedule(options: RunOptions):
+    """The profile's fault timeline, checked: a bad schedule is a usage error (exit 64)."""
+    prof = options.profile
+    if prof.schedule == "none":
+        return None
+    try:
+        schedule = load_schedule(prof.schedule, seed=options.seed if prof.schedule == "random" else None)
+    except FaultError as err:
+        raise UsageError(str(err)) from None
+    if schedule.total > prof.duration_s:
+        raise UsageError(f"schedule {schedule.name} lasts {schedule.total:.0f}s but the load only "
+                         f"{prof.duration_s:.0f}s: raise --duration")
+    return schedule
 
 
 def new_run_dir(options: RunOptions) -> Path:
@@ -94,8 +113,11 @@ def signals_raise() -> Iterator[None]:
 def run(options: RunOptions, progress: Progress | None = None) -> Exit:
     from harness.finish import finish
 
+    target = make_target(options)   # bad usage (target config, schedule) fails before any run folder exists
+    schedule = load_profile_schedule(options)
     run_dir = new_run_dir(options)
-    ctx = RunContext(options, run_dir, progress or Progress.for_terminal())
+    ctx = RunContext(options, run_dir, progress or Progress.for_terminal(), schedule=schedule)
+    target.ctx = ctx
     (run_dir / "run.json").write_text(json.dumps(
         {**asdict(options), "profile": asdict(options.profile), "out_root": str(options.out_root),
          "run_dir": str(run_dir), "config": str(options.config) if options.config else None,
@@ -103,20 +125,18 @@ def run(options: RunOptions, progress: Progress | None = None) -> Exit:
     ledger_ok = reads = None
     with signals_raise():
         try:
-            reads = _run_phases(ctx)
+            reads = _run_phases(ctx, target)
             ledger_ok = True
         except Interrupted as sig:
             ctx.inconclusive.append(f"interrupted by {sig} during {ctx.phase}")
-        except DinerushError as err:
+        except (DinerushError, FaultError) as err:   # a fault that did not apply, a dead service...
             ctx.inconclusive.append(f"{ctx.phase}: {err}")
         finally:
             ctx.progress.close()
     return finish(ctx, reads, complete=bool(ledger_ok))
 
 
-def _run_phases(ctx: RunContext):
-    opts = ctx.options
-    target: Target = make_target(opts, ctx)
+def _run_phases(ctx: RunContext, target: Target):
     with ExitStack() as stack:
         ctx.phase = "up"
         ctx.progress.phase("up", "starting the stack")
@@ -137,15 +157,7 @@ def _run_phases(ctx: RunContext):
 
 
 def _load_and_faults(ctx: RunContext, target: Target, endpoints) -> None:
-    from faults.runner import TimelineRunner
-    from faults.schedule import load_schedule
-
-    opts, prof = ctx.options, ctx.options.profile
-    schedule = (load_schedule(prof.schedule, seed=opts.seed if prof.schedule == "random" else None)
-                if prof.schedule != "none" else None)
-    if schedule is not None and schedule.total > prof.duration_s:
-        raise SetupError(f"schedule {prof.schedule} lasts {schedule.total:.0f}s but the load only "
-                         f"{prof.duration_s:.0f}s: raise --duration")
+    opts, prof, schedule = ctx.options, ctx.options.profile, ctx.schedule
     spec = LoadSpec(host=target.diner_url, duration_s=prof.duration_s, users=prof.users,
                     spawn_rate=prof.spawn_rate, seed=opts.seed, shape=prof.shape, mix=prof.mix,
                     workers=opts.workers)

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from harness.audit.engine import audit
-from harness.capacity.resources import DB_WAIT_SQL, CpuMeter, DbWaits, resources
+from harness.capacity.resources import DB_WAIT_SQL, CpuMeter, Samples, machine_seconds, resources
 from harness.capacity.search import (Limits, Next, Outcome, Peak, SearchPlan, StepResult, conclude,
                                      demand_per_user, judge, next_step)
 from harness.capacity.window import cut, ledger_rates, step_window
@@ -354,48 +354,35 @@ def _step(ctx: CapacityContext, target, nxt: Next, index: int, roots: dict[str, 
                     extra=("--dinerush-run-id", f"{ctx.run_tag}s{index:02d}"))
     locust = LocustRun(spec, step_dir)
     ctx.progress.phase("step", f"{index}: {nxt.users} diners for {opts.step_seconds:.0f}s ({nxt.kind})")
-    waits = DbWaits()
+    samples = Samples()
     with ExitStack() as stack:
         locust.start()
         stack.callback(locust.stop)
         meter = CpuMeter({**roots, "locust": locust.child.pid})
         launched = time.monotonic()
-        first = a = b = None
-        cpu_a: dict[str, float] = {}
-        cpu: dict[str, float] = {}
-        last_db = 0.0
         hard = opts.step_seconds + opts.stop_timeout_s + 90
-        measure_end = max(opts.warmup + 1.0, opts.step_seconds - 2.0)   # before Locust's own run time is up
+        last_sample = 0.0
+        under = [opts.under.text] if opts.under else []
+        # Locust flushes its CSVs only every few seconds, so sample on our own clock (every ~1 s) and cut the
+        # samples to the step's window afterwards, when the stats history tells us where the window was.
         while locust.alive():
             now = time.monotonic()
-            p = locust.progress()
-            if first is None and p.users > 0:
-                first = now
-            if first is not None:
-                el = now - first
-                if a is None and el >= opts.warmup:
-                    a, cpu_a = now, meter.snapshot()
-                if a is not None and b is None and el >= measure_end:
-                    b = now
-                    cpu = CpuMeter.percent(cpu_a, meter.snapshot(), b - a)
-                if conn is not None and a is not None and b is None and now - last_db >= 1.0:
-                    last_db = now
+            if now - last_sample >= 1.0:
+                last_sample = now
+                samples.cpu.append((time.time(), meter.snapshot()))
+                samples.machine.append((time.time(), *machine_seconds()))
+                if conn is not None:
                     try:
-                        waits.add(*conn.execute(DB_WAIT_SQL).fetchone())
-                    except Exception:
+                        active, waiting = conn.execute(DB_WAIT_SQL).fetchone()
+                        samples.db.append((time.time(), int(active), int(waiting)))
+                    except Exception:   # a figure, not a requirement
                         conn = None
-                ctx.progress.load(min(el, opts.step_seconds), opts.step_seconds, p, [ctx.options.under.text]
-                                  if ctx.options.under else [])
-            else:
-                ctx.progress.phase_tick("step", "Locust starting")
+            ctx.progress.load(min(now - launched, opts.step_seconds), opts.step_seconds, locust.progress(), under)
             for name in target.dead_services():
                 raise SetupError(f"stack service {name} died during step {index}: see logs/{name}.log")
             if now - launched > hard:
                 raise SetupError(f"Locust did not finish step {index} in {hard:.0f}s: see {step_dir}/logs/locust.log")
             time.sleep(0.25)
-        if a is not None and b is None:   # the diners left early (Locust stopped): measure up to now
-            cpu = CpuMeter.percent({k: v for k, v in cpu_a.items() if k != "locust"}, meter.snapshot(),
-                                   time.monotonic() - a)
     code = locust.child.proc.returncode if locust.child and locust.child.proc else None
     if code not in (0, None):
         raise SetupError(f"Locust exited with code {code} in step {index}: see {step_dir}/logs/locust.log")
@@ -407,7 +394,7 @@ def _step(ctx: CapacityContext, target, nxt: Next, index: int, roots: dict[str, 
     w = step_window(history, opts.warmup, opts.step_seconds)
     if w is None:
         raise SetupError(f"step {index}: Locust reported no diners: see {step_dir}/logs/locust.log")
-    stats = cut(history, w)
+    stats = cut(history, w, place=opts.slo.place_request, pay=opts.slo.pay_request)
     try:
         with open(locust.ledger_path, encoding="utf-8") as fp:
             rates = ledger_rates(list(read_ledger(fp)), w)
@@ -421,7 +408,8 @@ def _step(ctx: CapacityContext, target, nxt: Next, index: int, roots: dict[str, 
         p95_place_ms=stats.p95_place_ms, p95_pay_ms=stats.p95_pay_ms,
         p50_place_ms=stats.p50_place_ms, p50_pay_ms=stats.p50_pay_ms,
         error_rate=round(stats.error_rate, 5) if stats.error_rate is not None else None, requests=stats.requests,
-        resources=resources(cpu, os.cpu_count() or 1, waits, backlog),
+        resources=resources(samples.cpu_pct(w.start, w.end), os.cpu_count() or 1, samples.db_waits(w.start, w.end),
+                            backlog, samples.machine_pct(w.start, w.end)),
     )
 
 

@@ -33,20 +33,96 @@ def tree_cpu_seconds(root: int) -> float:
     return sum(cpu_seconds(p) for p in process_tree(root))
 
 
+def _proc_table() -> dict[int, tuple[int, float]]:
+    """pid → (parent pid, CPU seconds) of every process, from one pass over /proc."""
+    table: dict[int, tuple[int, float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            table[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / CLK_TCK)
+        except (OSError, IndexError, ValueError):
+            continue
+    return table
+
+
+def machine_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of all cores since boot, from /proc/stat (idle and iowait are not busy)."""
+    try:
+        with open("/proc/stat") as f:
+            vals = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    idle = vals[3] + (vals[4] if len(vals) > 4 else 0)
+    total = sum(vals[:8])
+    return (total - idle) / CLK_TCK, total / CLK_TCK
+
+
 @dataclass
 class CpuMeter:
-    """Snapshots of CPU seconds per named process group; `percent(a, b)` between two of them."""
+    """Snapshots of CPU seconds per named process group (each root's whole tree, one /proc pass per
+    snapshot); `percent(a, b, seconds)` between two of them. A group that is gone reads 0 and is dropped."""
 
     roots: dict[str, int]
 
     def snapshot(self) -> dict[str, float]:
-        return {name: tree_cpu_seconds(pid) for name, pid in self.roots.items()}
+        table = _proc_table()
+        children: dict[int, list[int]] = {}
+        for pid, (ppid, _) in table.items():
+            children.setdefault(ppid, []).append(pid)
+        out = {}
+        for name, root in self.roots.items():
+            if root not in table:
+                continue
+            total, todo, seen = 0.0, [root], set()
+            while todo:
+                pid = todo.pop()
+                if pid in seen or pid not in table:
+                    continue
+                seen.add(pid)
+                total += table[pid][1]
+                todo.extend(children.get(pid, ()))
+            out[name] = total
+        return out
 
     @staticmethod
     def percent(a: Mapping[str, float], b: Mapping[str, float], seconds: float) -> dict[str, float]:
         if seconds <= 0:
             return {}
-        return {k: round(100.0 * max(0.0, b.get(k, 0.0) - a[k]) / seconds, 1) for k in a if k in b}
+        return {k: round(100.0 * max(0.0, b[k] - a[k]) / seconds, 1) for k in a if k in b}
+
+
+@dataclass
+class Samples:
+    """Timed samples taken during a step; cut to the step's measured window once Locust has told us it."""
+
+    cpu: list[tuple[float, dict[str, float]]] = field(default_factory=list)      # (epoch, snapshot)
+    machine: list[tuple[float, float, float]] = field(default_factory=list)      # (epoch, busy s, total s)
+    db: list[tuple[float, int, int]] = field(default_factory=list)               # (epoch, active, waiting)
+
+    def cpu_pct(self, start: float, end: float) -> dict[str, float]:
+        """% of one core per group between the snapshots nearest the window's ends."""
+        inside = [s for s in self.cpu if start - 1.0 <= s[0] <= end + 1.0]
+        if len(inside) < 2:
+            return {}
+        (ta, a), (tb, b) = inside[0], inside[-1]
+        return CpuMeter.percent(a, b, tb - ta)
+
+    def machine_pct(self, start: float, end: float) -> float | None:
+        """How busy all cores were (0-100), whoever used them."""
+        inside = [s for s in self.machine if start - 1.0 <= s[0] <= end + 1.0]
+        if len(inside) < 2 or inside[-1][2] <= inside[0][2]:
+            return None
+        return round(100.0 * (inside[-1][1] - inside[0][1]) / (inside[-1][2] - inside[0][2]), 1)
+
+    def db_waits(self, start: float, end: float) -> "DbWaits":
+        w = DbWaits()
+        for t, active, waiting in self.db:
+            if start <= t <= end:
+                w.add(active, waiting)
+        return w
 
 
 @dataclass
@@ -89,10 +165,13 @@ def limiting(step: StepResult | None, previous: StepResult | None = None) -> Lim
         top = max(stack, key=stack.get) if stack else None
         if top is not None and stack[top] >= CORE_BUSY_PCT:
             notes.append(Limiter(top, f"{top} CPU-bound at {stack[top]:.0f}% of a core"))
-        if total >= MACHINE_BUSY * 100 * r.cores:
+        busy = r.machine_busy_pct if r.machine_busy_pct is not None else total / r.cores
+        if busy >= MACHINE_BUSY * 100:
             loc = r.cpu_pct.get("locust", 0.0)
-            notes.append(Limiter("machine", f"the machine's {r.cores} cores are busy ({total:.0f}% of {100 * r.cores}%, "
-                                            f"of which the load generator {loc:.0f}%)"))
+            other = max(0.0, busy * r.cores - total)
+            notes.append(Limiter("machine", f"the machine's {r.cores} cores are {busy:.0f}% busy (the stack "
+                                            f"{total - loc:.0f}%, the load generator {loc:.0f}%, other processes "
+                                            f"{other:.0f}%, in % of one core)"))
     if r.db_active and r.db_waiting is not None and r.db_waiting >= 0.5 * r.db_active and r.db_active >= 1:
         notes.append(Limiter("database", f"database waits: {r.db_waiting:.1f} of {r.db_active:.1f} active backends waiting"))
     prev = previous.resources if previous is not None else None
@@ -108,9 +187,10 @@ def limiting(step: StepResult | None, previous: StepResult | None = None) -> Lim
     return Limiter(notes[0].what, "; ".join(n.sentence for n in notes))
 
 
-def resources(cpu: Mapping[str, float], cores: int, waits: DbWaits, backlog) -> Resources:
+def resources(cpu: Mapping[str, float], cores: int, waits: DbWaits, backlog,
+              machine_busy_pct: float | None = None) -> Resources:
     active, waiting = waits.means()
-    return Resources(cpu_pct=dict(cpu), cores=cores,
+    return Resources(cpu_pct=dict(cpu), cores=cores, machine_busy_pct=machine_busy_pct,
                      outbox_unsent=getattr(backlog, "outbox_unsent", None),
                      queue_messages=getattr(backlog, "queue_messages", None),
                      payments_pending=getattr(backlog, "payments_pending", None),

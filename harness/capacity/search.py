@@ -46,6 +46,7 @@ class Resources:
 
     cpu_pct: dict[str, float] = field(default_factory=dict)   # process group → % of one core
     cores: int = 1
+    machine_busy_pct: float | None = None  # all cores, whoever used them (other work on the machine too)
     outbox_unsent: int | None = None       # at the end of the step
     queue_messages: int | None = None
     payments_pending: int | None = None

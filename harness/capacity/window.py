@@ -99,24 +99,25 @@ def _quantile(rows: Sequence[HistoryRow], w: Window, pct_window_s: float, q: flo
     return weighted_quantile(points, q)
 
 
-def cut(history: StatsHistory, w: Window, pct_window_s: float = LOCUST_WINDOW_S) -> WindowStats:
-    """The step's request numbers inside window w."""
+def cut(history: StatsHistory, w: Window, pct_window_s: float = LOCUST_WINDOW_S, place: str = PLACE,
+        pay: str = PAY) -> WindowStats:
+    """The step's request numbers inside window w (`place`/`pay`: the Locust request names)."""
     pct_window_s = min(pct_window_s, max(0.0, w.seconds / 2))   # short steps: accept some warm-up in the tail
     t0 = history.first_t or w.start
     exclude = (FaultWindow("warm-up", -1e9, w.start - t0), FaultWindow("stopping", w.end - t0 + 1e-3, None))
-    slos = (SLO("place", Metric.P95_MS, PLACE, 0.0), SLO("pay", Metric.P95_MS, PAY, 0.0))
+    slos = (SLO("place", Metric.P95_MS, place, 0.0), SLO("pay", Metric.P95_MS, pay, 0.0))
     res = {s.name: s for s in evaluate_slos(slos, history, exclude, started_at=t0, window_s=pct_window_s)}
     p95 = {k: (v.measured if v.status is not SLOStatus.UNKNOWN else None) for k, v in res.items()}
     req, fail, _ = _delta(history.series(AGGREGATED), w)
-    place = history.series(PLACE)
-    p_req, p_fail, p_s = _delta(place, w) if place else (0, 0, 0.0)
+    place_rows = history.series(place)
+    p_req, p_fail, p_s = _delta(place_rows, w) if place_rows else (0, 0, 0.0)
     secs = p_s or w.seconds or 1.0
     return WindowStats(
         window=w, requests=req, failures=fail,
         place_attempts_per_s=p_req / secs, place_ok_per_s=(p_req - p_fail) / secs,
         p95_place_ms=p95["place"], p95_pay_ms=p95["pay"],
-        p50_place_ms=_quantile(place, w, pct_window_s, 0.5),
-        p50_pay_ms=_quantile(history.series(PAY), w, pct_window_s, 0.5),
+        p50_place_ms=_quantile(place_rows, w, pct_window_s, 0.5),
+        p50_pay_ms=_quantile(history.series(pay), w, pct_window_s, 0.5),
     )
 
 

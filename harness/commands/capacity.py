@@ -1,7 +1,6 @@
 """`dinerush capacity`: the highest order rate at which the SLO holds, in good weather or `--under` a fault."""
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -59,13 +58,8 @@ def register(app: typer.Typer) -> None:
 
         if workers < 0:
             raise UsageError("--workers must be 0 or more")
-        for name, v in (("--slo-place-p95-ms", slo_place_p95_ms), ("--slo-pay-p95-ms", slo_pay_p95_ms),
-                        ("--slo-error-rate", slo_error_rate)):
-            if v is not None and v < 0:
-                raise UsageError(f"{name} must be 0 or more")
-        slo = replace(SLOConfig(), **{k: v for k, v in (("place_p95_ms", slo_place_p95_ms),
-                                                        ("pay_p95_ms", slo_pay_p95_ms),
-                                                        ("max_error_rate", slo_error_rate)) if v is not None})
+        given = {"place_p95_ms": slo_place_p95_ms, "pay_p95_ms": slo_pay_p95_ms, "max_error_rate": slo_error_rate}
+        slo = SLOConfig.from_mapping({k: v for k, v in given.items() if v is not None}, "--slo options")
         from scenarios.options import ScenarioUsageError, parse_mix
         try:
             parse_mix(mix)

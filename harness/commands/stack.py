@@ -1,4 +1,4 @@
-"""`dinerush up|down|demo`: start the local stack (foreground or detached), stop it, or a one-shot smoke demo.
+"""`dinerush up|down|smoke`: start the local stack (foreground or detached), stop it, or a one-shot smoke check.
 
 `up --detach` re-executes `dinerush up --foreground-supervisor` in a new session; that supervisor owns the
 stack (its children die with it) and writes runs/stack/state.json once the probe passed. `down` SIGTERMs the
@@ -142,6 +142,10 @@ def _run_foreground(run_dir: Path, options: StackOptions, runs: Path, supervisor
         typer.echo(result.line())
         if supervisor:
             write_state(runs, StackState(os.getpid(), tuple(stack.pids()), stack.endpoints, result.line()))
+            from harness.targets.external import config_text
+            target_toml = state_path(runs).with_name("target.toml")
+            target_toml.write_text(config_text(stack.endpoints))
+            typer.echo(f"external target config: {target_toml}")
             typer.echo("supervising; `dinerush down` stops it", err=False)
         else:
             typer.echo("Ctrl-C stops it")
@@ -273,12 +277,12 @@ def down(runs: Path = typer.Option(Path("runs"), "--runs", help=RUNS_HELP)) -> N
     typer.echo(stop_detached(runs.resolve()))
 
 
-def demo(
+def smoke(
     run_dir: Path = typer.Option(None, "--run-dir", help="run folder (default: runs/stack-<time>/)"),
     bug: list[str] = typer.Option([], "--bug", help="switch on a seeded defect (repeatable)"),
     runs: Path = typer.Option(Path("runs"), "--runs", help=RUNS_HELP),
 ) -> None:
-    """Smoke demo: start the stack, prove one order end to end, stop it (a full run comes later)."""
+    """Start the stack, prove one order end to end (placed, paid, on the KDS), stop it."""
     options = StackOptions(bugs=validate_bugs(bug))
     run_dir = (run_dir or default_run_dir(runs.resolve())).resolve()
     signal.signal(signal.SIGTERM, _raise_interrupted)
@@ -299,4 +303,4 @@ def demo(
 def register(app: typer.Typer) -> None:
     app.command("up")(up)
     app.command("down")(down)
-    app.command("demo")(demo)
+    app.command("smoke")(smoke)

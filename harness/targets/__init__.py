@@ -29,9 +29,10 @@ class Target(Protocol):
     def collect_logs(self) -> None: ...
 
 
-def make_target(options, ctx) -> Target:
+def make_target(options) -> Target:
+    """The target named by options.target, its config checked (bad usage raises before any run folder exists)."""
     try:
         module, cls = TARGETS[options.target].split(":")
     except KeyError:
         raise UsageError(f"unknown target {options.target!r}: choose one of {', '.join(TARGETS)}") from None
-    return getattr(importlib.import_module(module), cls)(options, ctx)
+    return getattr(importlib.import_module(module), cls)(options)

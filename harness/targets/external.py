@@ -84,14 +84,14 @@ class ExternalConfig:
 
 
 class ExternalTarget:
-    def __init__(self, options, ctx) -> None:
+    def __init__(self, options) -> None:
         if options.config is None:
             raise UsageError("--target external needs --config FILE (see README, 'Your own stack')")
         if options.bugs:
             raise UsageError("--bug switches defects of the local reference stack; with --target external, "
                              "start the stack with the defect instead (dinerush up --bug NAME)")
         self.cfg = ExternalConfig.load(options.config, options.allow_remote)
-        self.ctx = ctx
+        self.ctx = None   # the RunContext, bound by the run before up()
 
     @contextmanager
     def up(self) -> Iterator[object]:
@@ -137,3 +137,31 @@ class ExternalTarget:
 
     def collect_logs(self) -> None:
         """An external stack keeps its own logs."""
+
+
+def config_text(e) -> str:
+    """The adapter file for a reference stack started by `dinerush up` (an Endpoints): the worked example."""
+    r = e.rabbit
+    return f'''# dinerush external target: the reference stack of `dinerush up` ({e.run_dir})
+# dinerush run ci-gate --target external --config THIS_FILE
+
+[http]
+orders = "{e.orders_api_url}"     # where diners go: the diner_edge Toxiproxy link
+kitchen = "{e.kitchen_url}"       # the KDS, for the steady-state probe
+
+[toxiproxy]
+url = "{e.toxiproxy_url}"         # proxies named as faults/topology.py's links
+
+[databases]                           # read directly by the audit, never through a proxy
+orders = "{e.orders_dsn}"
+gateway = "{e.gateway_dsn}"
+kitchen = "{e.kitchen_dsn}"
+
+[rabbitmq]                            # optional: kitchen queue depth for the drain
+node = "{r.node}"
+dist_port = {r.dist_port}
+cookie_file = "{r.cookie_file}"
+
+# [queries]                           # optional: your own schema; see harness/reads.py ReadQueries
+# orders = "SELECT id, idempotency_key, status, items, total_cents, extract(epoch from created_at), extract(epoch from paid_at) FROM orders"
+'''

@@ -12,9 +12,9 @@ from scenarios.data import make_menu
 
 
 class LocalTarget:
-    def __init__(self, options, ctx) -> None:
+    def __init__(self, options) -> None:
         self.options = options
-        self.ctx = ctx
+        self.ctx = None   # the RunContext, bound by the run before up()
         self.stack: LocalStack | None = None
         self.queries = ReadQueries()
 

@@ -1,0 +1,120 @@
+"""The driver's pure parts: the --under flag and merging the steps' ledgers into one run ledger."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from harness.capacity.driver import CapacityOptions, _merge_ledgers, parse_under
+from harness.errors import UsageError
+from harness.finish import load_ledger
+from scenarios.ledger import Item, LedgerEntry, Told
+
+
+def test_under_takes_the_first_param_as_shorthand():
+    u = parse_under("weak_network:3g")
+    assert u.fault == "weak_network" and u.params.preset == "3g"
+
+
+def test_under_takes_named_params_with_their_types():
+    u = parse_under("gateway_slow:delay_ms=800")
+    assert u.fault == "gateway_slow" and u.params.delay_ms == 800
+    assert parse_under("db_stall").fault == "db_stall"
+
+
+@pytest.mark.parametrize("bad,says", [("nope", "unknown fault"), ("weak_network:5g", "choose one of"),
+                                      ("gateway_slow:delay_ms=fast", "must be int"),
+                                      ("gateway_slow:speed=3", "not PARAM=VALUE")])
+def test_under_refuses_bad_input(bad, says):
+    with pytest.raises(UsageError, match=says):
+        parse_under(bad)
+
+
+def test_options_validate_and_name_the_run():
+    with pytest.raises(UsageError, match="--step-seconds"):
+        CapacityOptions(step_seconds=2)
+    assert CapacityOptions(under=parse_under("weak_network:3g")).name == "capacity-under-weak_network-3g"
+    assert CapacityOptions(step_seconds=25).warmup == 5 and CapacityOptions(step_seconds=10).warmup == 2
+
+
+def _step(dir_, keys, conserved=True):
+    dir_.mkdir(parents=True)
+    entries = [LedgerEntry(key=k, kind="dine_in", items=(Item("d", 1, 100),), expected_total_cents=100,
+                           order=Told.OK, order_id="o" + k) for k in keys]
+    (dir_ / "ledger.jsonl").write_text("".join(e.to_json() + "\n" for e in entries))
+    (dir_ / "ledger.meta.json").write_text(json.dumps({"started": len(keys), "written": len(keys),
+                                                       "conserved": conserved, "complete": True}))
+
+
+def test_merged_ledger_holds_every_step(tmp_path):
+    _step(tmp_path / "steps" / "01-10u", ["a", "b"])
+    _step(tmp_path / "steps" / "02-20u", ["c"])
+    _merge_ledgers(tmp_path, [tmp_path / "steps" / "01-10u", tmp_path / "steps" / "02-20u"])
+    entries, problems = load_ledger(tmp_path)
+    assert [e.key for e in entries] == ["a", "b", "c"] and problems == []
+
+
+def test_a_step_without_meta_makes_the_ledger_not_whole(tmp_path):
+    _step(tmp_path / "steps" / "01-10u", ["a"])
+    (tmp_path / "steps" / "02-20u").mkdir(parents=True)
+    _merge_ledgers(tmp_path, [tmp_path / "steps" / "01-10u", tmp_path / "steps" / "02-20u"])
+    _, problems = load_ledger(tmp_path)
+    assert problems and "not whole" in problems[0]
+
+
+# ---- end to end: the real local stack, real Locust (short searches) -----------------------------------------
+
+@pytest.fixture()
+def out_dir():
+    # PostgreSQL and RabbitMQ run as their own users when we are root: pytest's 0700 tmp_path is not traversable.
+    root = Path(tempfile.mkdtemp(prefix="dinerush-captest-"))
+    os.chmod(root, 0o755)
+    yield root
+    if not os.environ.get("DINERUSH_KEEP_TEST_RUN"):
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _summary(out):
+    runs = [p for p in out.iterdir() if p.is_dir()]
+    assert len(runs) == 1
+    return runs[0], json.loads((runs[0] / "summary.json").read_text())
+
+
+@pytest.mark.slow
+def test_a_short_real_search_reports_a_capacity_with_numbers(out_dir):
+    from harness.cli import main
+
+    code = main(["capacity", "--quiet", "--step-seconds", "10", "--start-users", "5", "--step-users", "10",
+                 "--max-steps", "3", "--bisect-rounds", "0", "--peak", "60/min", "--out", str(out_dir)])
+    run, s = _summary(out_dir)
+    c = s["capacity"]
+    assert code == 0, (c["headline"], s["inconclusive"])
+    assert c["outcome"] in ("knee", "never_failed")
+    assert c["capacity_orders_per_s"] > 0 and c["knee_users"] in (5, 15, 25)
+    assert 1 <= len(c["steps"]) <= 3
+    for step in c["steps"]:
+        assert step["served_ops"] > 0 and step["p95_place_ms"] is not None and step["resources"]["cpu_pct"]["orders"] > 0
+    assert c["headroom"]["ratio"] > 1 and "your expected peak of 1.0 orders/s" in c["headroom"]["sentence"]
+    assert s["audit"]["verdict"] == "valid" and s["audit"]["intents"] > 0
+    html = (run / "capacity.html").read_text()
+    assert html.count("<svg") == 2 and c["headline"].split(":")[0] in html
+    assert (run / "junit.xml").exists() and (run / "ledger.jsonl").exists() and (run / "final_reads.json").exists()
+
+
+@pytest.mark.slow
+def test_a_seeded_defect_is_reported_instead_of_a_capacity(out_dir):
+    """no-idempotency: an impatient diner's double tap makes two orders, without any fault."""
+    from harness.cli import main
+
+    code = main(["capacity", "--quiet", "--bug", "no-idempotency", "--mix", "impatient=1", "--step-seconds", "10",
+                 "--start-users", "10", "--max-steps", "1", "--bisect-rounds", "0", "--out", str(out_dir)])
+    run, s = _summary(out_dir)
+    assert code == 1
+    assert s["capacity"]["outcome"] == "correctness_failure" and s["capacity"]["capacity_orders_per_s"] is None
+    dup = next(c for c in s["audit"]["checks"] if c["name"] == "duplicated")
+    assert dup["verdict"] == "invalid" and dup["count"] > 0
+    assert "correctness failure" in (run / "capacity.html").read_text()

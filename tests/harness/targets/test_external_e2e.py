@@ -1,0 +1,52 @@
+"""The external target: ci-gate against a reference stack started separately by `dinerush up --detach`,
+through the adapter file it writes; same verdicts as the local target."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def cli(*args: str, timeout: float = 400) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture
+def runs():
+    root = Path(tempfile.mkdtemp(prefix="dinerush-external-"))
+    os.chmod(root, 0o755)
+    yield root
+    cli("down", "--runs", str(root), timeout=120)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize("bug, expect_code, broken", [
+    (None, 0, None),
+    ("kitchen-no-dedupe", 1, "duplicated"),
+])
+def test_ci_gate_through_the_adapter(runs: Path, bug: str | None, expect_code: int, broken: str | None) -> None:
+    up = cli("up", "--detach", "--runs", str(runs), *(["--bug", bug] if bug else []), timeout=240)
+    assert up.returncode == 0, up.stdout + up.stderr
+    config = runs / "stack" / "target.toml"
+    assert config.exists()
+    run_dir = runs / "external-run"
+    res = cli("run", "ci-gate", "--quiet", "--target", "external", "--config", str(config), "--run-dir", str(run_dir))
+    summary = json.loads((run_dir / "summary.json").read_text())
+    invalid = {c["name"] for c in summary["audit"]["checks"] if c["verdict"] == "invalid"}
+    assert res.returncode == expect_code, (res.stdout + res.stderr)[-3000:]
+    assert invalid == ({broken} if broken else set())
+
+
+def test_bug_flag_is_refused_for_an_external_target(tmp_path: Path) -> None:
+    res = cli("run", "ci-gate", "--target", "external", "--config", str(tmp_path / "x.toml"), "--bug", "no-reconcile",
+              "--run-dir", str(tmp_path / "r"))
+    assert res.returncode == 64 and "dinerush up --bug" in res.stderr
