@@ -57,7 +57,8 @@ class RunContext:
     stamps: list = field(default_factory=list)
     inconclusive: list[str] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
-    load_started_wall: float | None = None
+    load_launched_wall: float | None = None   # Locust started: no diner order exists before this
+    load_started_wall: float | None = None    # Locust reported its first diners: t = 0 of the timeline
     load_ended_wall: float | None = None
     probe_line: str = ""
     schedule: object | None = None     # faults.schedule.Schedule, or None for a run without faults
@@ -170,6 +171,7 @@ def _load_and_faults(ctx: RunContext, target: Target, endpoints) -> None:
         if schedule is not None:
             runner = stack.enter_context(TimelineRunner(client, schedule))
             runner.preflight()
+        ctx.load_launched_wall = time.time()
         locust.start()
         stack.callback(locust.stop)
         launched = time.monotonic()

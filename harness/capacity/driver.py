@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from faults.errors import FaultError
 from harness.audit.engine import audit
 from harness.capacity.resources import DB_WAIT_SQL, CpuMeter, Samples, machine_seconds, resources
 from harness.capacity.search import (Limits, Next, Outcome, Peak, SearchPlan, StepResult, conclude,
@@ -186,23 +187,20 @@ def capacity(options: CapacityOptions, progress: Progress | None = None) -> Exit
     """Run the search and write the report; the exit code follows DESIGN.md (1 beats a capacity)."""
     from harness.capacity.report import write_capacity_reports
 
+    target = make_target(options)   # bad usage (target config) fails before any run folder exists
     run_dir = new_run_dir(options)
     ctx = CapacityContext(options, run_dir, progress or Progress.for_terminal())
+    target.ctx = ctx
     (run_dir / "capacity.json").write_text(json.dumps(
         {**asdict(options), "under": options.under.text if options.under else None,
          "run_dir": str(run_dir)}, indent=2, default=str))
     reads = None
     with signals_raise():
         try:
-            reads = _phases(ctx)
+            reads = _phases(ctx, target)
         except Interrupted as sig:
             ctx.inconclusive.append(f"interrupted by {sig} during {ctx.phase}")
-        except DinerushError as err:
-            ctx.inconclusive.append(f"{ctx.phase}: {err}")
-        except Exception as err:   # a fault that would not apply or heal (faults.FaultError), a broken child
-            from faults.errors import FaultError
-            if not isinstance(err, FaultError):
-                raise
+        except (DinerushError, FaultError) as err:   # a fault that did not apply or heal, a dead service...
             ctx.inconclusive.append(f"{ctx.phase}: {err}")
         finally:
             ctx.progress.close()
@@ -229,9 +227,8 @@ def _print(ctx: CapacityContext, results: list[StepResult], outcome: Outcome, re
 
 # ---- phases ----------------------------------------------------------------------------------------------
 
-def _phases(ctx: CapacityContext):
+def _phases(ctx: CapacityContext, target):
     opts = ctx.options
-    target = make_target(opts, ctx)
     with ExitStack() as stack:
         ctx.phase = "up"
         ctx.progress.phase("up", "starting the stack")

@@ -91,9 +91,9 @@ def rate_svg(results: Sequence[StepResult], outcome: Outcome) -> str:
 
 
 def latency_svg(results: Sequence[StepResult], outcome: Outcome, place_limit: float, pay_limit: float) -> str:
-    """p95 place and pay latency against the served rate, with the SLO limits and the knee."""
+    """p95 place and pay latency against the served rate (joined in order of load), SLO limits, the knee."""
     rs = sorted((r for r in results if r.p95_place_ms is not None or r.p95_pay_ms is not None),
-                key=lambda r: r.served_ops)
+                key=lambda r: r.users)
     if not rs:
         return _no_data("no latency measured")
     fig, ax = _axes(3.0)

@@ -132,7 +132,7 @@ class ExternalTarget:
 
     def read_final(self):
         # A long-lived stack holds earlier runs' rows: audit only what was created since this load began.
-        since = self.ctx.load_started_wall - 1.0 if self.ctx.load_started_wall else None
+        since = self.ctx.load_launched_wall - 1.0 if self.ctx.load_launched_wall else None
         return read_final(self.cfg.databases, self.cfg.queries, self._queue_messages(), since=since)
 
     def collect_logs(self) -> None:
