@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
@@ -93,7 +94,7 @@ def new_run_dir(options: RunOptions) -> Path:
             n += 1
             path = options.out_root / f"{stamp}-{options.profile.name}-{n}"
     if path.exists() and any(path.iterdir()):
-        raise SetupError(f"run folder {path} is not empty: choose another --out or remove it")
+        raise UsageError(f"run folder {path} is not empty: choose another --run-dir (earlier runs are never overwritten)")
     path.mkdir(parents=True, exist_ok=True)
     return path.resolve()
 
@@ -101,8 +102,15 @@ def new_run_dir(options: RunOptions) -> Path:
 @contextmanager
 def signals_raise() -> Iterator[None]:
     """Turn SIGINT/SIGTERM into Interrupted in the main thread, so every `finally` runs."""
+    seen: list[str] = []
+
     def handler(signum, _frame):
-        raise Interrupted(signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        if seen:   # already stopping: let the cleanup that is under way finish
+            print(f"dinerush: {name} again; still healing faults and stopping the stack", file=sys.stderr)
+            return
+        seen.append(name)
+        raise Interrupted(name)
     old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
@@ -202,11 +210,12 @@ def _load_and_faults(ctx: RunContext, target: Target, endpoints) -> None:
                 time.sleep(0.25)
         finally:
             if runner is not None:
-                ctx.phase = "heal"
+                phase, ctx.phase = ctx.phase, "heal"
                 try:
                     runner.heal_all()
                 finally:
                     ctx.stamps[:] = [s.as_dict() for s in runner.stamps]
+                ctx.phase = phase   # healed: what ends the load (a signal, a dead service) is reported as load's
             ctx.load_ended_wall = time.time()
         code = locust.child.proc.returncode if locust.child and locust.child.proc else None
         if code not in (0, None):
@@ -220,7 +229,11 @@ def _drain(ctx: RunContext, target: Target) -> None:
     deadline = time.monotonic() + ctx.options.profile.drain_deadline_s
     ctx.progress.phase("drain", "waiting for outbox, kitchen queue and payments to settle")
     calm = 0
+    t0 = time.monotonic()
     while time.monotonic() < deadline:
+        for name in target.dead_services():
+            raise SetupError(f"stack service {name} died {time.monotonic() - t0:.1f}s into the drain: "
+                             f"see logs/{name}.log")
         backlog = target.backlog()
         ctx.progress.drain(backlog)
         calm = calm + 1 if (backlog.outbox_unsent, backlog.queue_messages, backlog.payments_pending) == (0, 0, 0) else 0

@@ -5,7 +5,7 @@ Diners write it; the audit reads it (`ledger.jsonl`, one JSON object per line).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import IO, Iterable, Iterator
 
@@ -43,11 +43,18 @@ class LedgerEntry:
     worker: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
-    def to_json(self) -> str:
-        d = asdict(self)
+    def to_dict(self) -> dict:
+        """Plain JSON types, fields in declaration order (what `dataclasses.asdict` gave, ~10x cheaper:
+        asdict deep-copies every value, and this runs for every intent inside the load generator)."""
+        d = {name: getattr(self, name) for name in _ENTRY_FIELDS}
+        d["items"] = [{"dish_id": i.dish_id, "qty": i.qty, "unit_cents": i.unit_cents} for i in self.items]
         d["order"] = self.order.value
         d["payment"] = self.payment.value if self.payment else None
-        return json.dumps(d, ensure_ascii=False, separators=(",", ":"))
+        d["extra"] = dict(self.extra)
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_dict(cls, d: dict) -> "LedgerEntry":
@@ -68,6 +75,9 @@ class LedgerEntry:
             worker=str(d.get("worker", "")),
             extra={str(k): str(v) for k, v in (d.get("extra") or {}).items()},
         )
+
+
+_ENTRY_FIELDS = tuple(f.name for f in fields(LedgerEntry))
 
 
 def write_entries(fp: IO[str], entries: Iterable[LedgerEntry]) -> int:

@@ -34,7 +34,7 @@ class LedgerExistsError(ValueError):
 
 def entry_to_wire(entry: LedgerEntry) -> dict:
     """A LedgerEntry as plain JSON types (what Locust messages can carry)."""
-    return json.loads(entry.to_json())
+    return entry.to_dict()
 
 
 class LedgerBuffer:
@@ -103,9 +103,10 @@ class LedgerWriter:
             self._fp.close()
             self._fp = None
 
-    def receive(self, node: str, entries: list[dict], started: int, recorded: int, final: bool) -> None:
-        """Append one batch from `node`; each line is parsed first, so a malformed entry is refused loudly."""
-        parsed = [LedgerEntry.from_dict(d) for d in entries]
+    def receive(self, node: str, entries: list[dict | LedgerEntry], started: int, recorded: int, final: bool) -> None:
+        """Append one batch from `node`; each line is parsed first, so a malformed entry is refused loudly
+        (entries already typed come from this very process: a local runner's own buffer)."""
+        parsed = [d if isinstance(d, LedgerEntry) else LedgerEntry.from_dict(d) for d in entries]
         if parsed:
             if self._fp is None:
                 self.open()
@@ -171,16 +172,17 @@ class Shipper:
         self.buffer = buffer
         self.node = node
 
-    def payload(self, entries: list[LedgerEntry], final: bool) -> dict:
-        return {"node": self.node, "entries": [entry_to_wire(e) for e in entries],
+    def payload(self, entries: list[LedgerEntry], final: bool, local: bool = False) -> dict:
+        """`local`: the message stays in this process (LocalRunner), so the typed entries go as they are."""
+        return {"node": self.node, "entries": list(entries) if local else [entry_to_wire(e) for e in entries],
                 "started": self.buffer.started, "recorded": self.buffer.recorded, "final": final}
 
-    def ship(self, runner, final: bool = False) -> int:
+    def ship(self, runner, final: bool = False, local: bool = False) -> int:
         entries = self.buffer.take()
         if not entries and not final:
             return 0
         try:
-            runner.send_message(MSG_LEDGER, self.payload(entries, final))
+            runner.send_message(MSG_LEDGER, self.payload(entries, final, local))
         except Exception:
             self.buffer.put_back(entries)
             raise

@@ -85,7 +85,7 @@ class DinerushRun:
         if runner is None or _runner_kind(runner) == "master":
             return 0
         try:
-            return sink.Shipper(self.buffer, self.node).ship(runner, final=final)
+            return sink.Shipper(self.buffer, self.node).ship(runner, final=final, local=_runner_kind(runner) == "local")
         except Exception as exc:  # master gone or socket closed: keep the entries for the next try
             log.error("dinerush: could not ship %d ledger entries: %r", len(self.buffer), exc)
             return 0

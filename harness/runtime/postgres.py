@@ -71,7 +71,11 @@ class PrivatePostgres:
             init = Child("initdb", [str(self.bindir / "initdb"), "-D", str(self.data_dir), "-A", "trust",
                                     "-U", SUPERUSER, "-E", "UTF8", "--no-sync", "--locale", "C.UTF-8"],
                          logs / "initdb.log", user=user).start()
-            code = init.proc.wait(timeout)
+            try:
+                code = init.proc.wait(timeout)
+            except BaseException:  # timeout, Ctrl-C, SIGTERM: never leave initdb running behind us
+                init.stop(timeout=5)
+                raise
             if code != 0:
                 raise SetupError(f"initdb failed (code {code}): {init.log_tail()} (log: {init.log_path})")
         self.port = self.port or free_port()
