@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.runtime.procs import Child
+from harness.runtime.procs import LOOPBACK, Child, free_port
 
 LOCUSTFILE = Path(__file__).resolve().parents[1] / "scenarios" / "locustfile.py"
 
@@ -72,7 +72,10 @@ class LocustRun:
         if s.mix:
             argv += ["--dinerush-mix", s.mix]
         if s.workers:
-            argv += ["--processes", str(s.workers)]
+            # Locust's master binds *:5557 by default: keep it on loopback, on a port of its own.
+            port = str(free_port())
+            argv += ["--processes", str(s.workers), "--master-bind-host", LOOPBACK, "--master-bind-port", port,
+                     "--master-host", LOOPBACK, "--master-port", port]
         return argv + list(s.extra)
 
     def start(self) -> "LocustRun":

@@ -35,14 +35,21 @@ class ToxiproxyServer:
 
     def start(self, timeout: float = 15.0) -> "ToxiproxyServer":
         self.port = self.port or free_port()
+        log = self.run_dir / "logs" / "toxiproxy.log"
+        logged = log.stat().st_size if log.exists() else 0   # the log is appended to: read only our part
         self.child = Child(
-            "toxiproxy", [str(toxiproxy_binary()), "-host", LOOPBACK, "-port", str(self.port)],
-            self.run_dir / "logs" / "toxiproxy.log",
+            "toxiproxy", [str(toxiproxy_binary()), "-host", LOOPBACK, "-port", str(self.port)], log,
         ).start()
-        self.child.wait_until(self._answers, timeout, f"answering on {self.url}")
+        self.child.wait_until(lambda: self._answers(log, logged), timeout, f"answering on {self.url}")
         return self
 
-    def _answers(self) -> bool:
+    def _answers(self, log: Path, logged: int) -> bool:
+        # The server keeps running when its API port is taken (and whoever holds it may answer /version).
+        with open(log, "rb") as f:
+            f.seek(logged)
+            if b"address already in use" in f.read():
+                raise SetupError(f"toxiproxy could not listen on {LOOPBACK}:{self.port}: the port is in use "
+                                 "(taken after it was picked as free): run again")
         try:
             with urllib.request.urlopen(self.url + "/version", timeout=0.5) as r:
                 return r.status == 200

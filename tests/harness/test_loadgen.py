@@ -27,6 +27,8 @@ def test_shaped_load_passes_peak_users_and_workers(tmp_path: Path) -> None:
     assert "--users" not in argv
     assert argv[argv.index("--dinerush-peak-users") + 1] == "5"
     assert argv[argv.index("--processes") + 1] == "2"
+    port = argv[argv.index("--master-bind-port") + 1]
+    assert argv[argv.index("--master-bind-host") + 1] == "127.0.0.1" and argv[argv.index("--master-port") + 1] == port
 
 
 def test_progress_reads_the_last_aggregated_row(tmp_path: Path) -> None:

@@ -78,3 +78,15 @@ def test_each_seeded_defect_is_caught(runs_root: Path, bug: str) -> None:
     assert check in bad, f"{bug}: expected {check} to fail, failing: {sorted(bad)}"
     assert bad[check]["systems"][system]["count"] > 0, bad[check]
     assert code == 1
+
+
+def test_two_local_workers_keep_every_ledger_entry_and_still_catch_a_defect(runs_root: Path) -> None:
+    code, run_dir, summary = dinerush_run(runs_root, "workers-correct", "--workers", "2")
+    assert (code, failing(summary), summary["inconclusive"]) == (0, {}, [])
+    meta = json.loads((run_dir / "ledger.meta.json").read_text())
+    lines = (run_dir / "ledger.jsonl").read_text().splitlines()
+    assert meta["complete"] and meta["conserved"] and meta["written"] == meta["started"] == len(lines)
+    assert sum(1 for n in meta["nodes"].values() if n["started"] > 0) >= 2   # more than one worker placed orders
+
+    code, _, summary = dinerush_run(runs_root, "workers-bug", "--workers", "2", "--bug", "kitchen-no-dedupe")
+    assert code == 1 and "duplicated" in failing(summary)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.runtime.procs import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 LOCUSTFILE = REPO / "scenarios" / "locustfile.py"
 MENU_SEED = 11
@@ -57,6 +59,9 @@ def _run_locust(args: list[str], ledger: Path, timeout: float = 150.0, during=No
     `during(proc)` runs while Locust runs (e.g. to cut a link); the process is always reaped.
     """
     argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--dinerush-ledger", str(ledger), *args]
+    if "--processes" in args:  # keep the master off Locust's default *:5557, which a parallel run may hold
+        port = str(free_port())
+        argv += ["--master-bind-host", "127.0.0.1", "--master-bind-port", port, "--master-port", port]
     log = ledger.with_suffix(".log")
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
