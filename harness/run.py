@@ -119,6 +119,17 @@ def signals_raise() -> Iterator[None]:
             signal.signal(s, h)
 
 
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Ignore SIGINT/SIGTERM for a short, bounded step (writing the reports)."""
+    old = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
 def run(options: RunOptions, progress: Progress | None = None) -> Exit:
     from harness.finish import finish
 
@@ -142,7 +153,8 @@ def run(options: RunOptions, progress: Progress | None = None) -> Exit:
             ctx.inconclusive.append(f"{ctx.phase}: {err}")
         finally:
             ctx.progress.close()
-    return finish(ctx, reads, complete=bool(ledger_ok))
+    with signals_deferred():   # the stack is down; let the (partial) report be written whole
+        return finish(ctx, reads, complete=bool(ledger_ok))
 
 
 def _run_phases(ctx: RunContext, target: Target):
@@ -177,6 +189,7 @@ def _load_and_faults(ctx: RunContext, target: Target, endpoints) -> None:
     with ExitStack() as stack:
         runner = None
         if schedule is not None:
+            client.reset()   # a long-lived (external) Toxiproxy may hold toxics from an earlier crashed run
             runner = stack.enter_context(TimelineRunner(client, schedule))
             runner.preflight()
         ctx.load_launched_wall = time.time()

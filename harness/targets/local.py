@@ -8,6 +8,7 @@ from typing import Iterator
 from harness.probe import probe
 from harness.reads import Databases, ReadQueries, read_backlog, read_final
 from harness.runtime.local import KITCHEN_QUEUE, LocalStack, StackOptions
+from harness.runtime.procs import pid_alive
 from scenarios.data import make_menu
 
 
@@ -22,14 +23,17 @@ class LocalTarget:
     def up(self) -> Iterator[object]:
         menu = make_menu(self.options.seed).write(self.ctx.run_dir / "menu.json")
         stack = LocalStack(self.ctx.run_dir, StackOptions(bugs=tuple(self.options.bugs), menu=menu))
-        with stack:
-            self.stack = stack
-            self.ctx.event("up", timings=stack.timings)
-            yield stack.endpoints
-        # The stack is stopped: its final reads are saved, so drop the databases' files (tens of MB per
-        # run) and keep the logs.
-        for data in (self.ctx.run_dir / "pg", self.ctx.run_dir / "rabbitmq" / "mnesia"):
-            shutil.rmtree(data, ignore_errors=True)
+        try:
+            with stack:
+                self.stack = stack
+                self.ctx.event("up", timings=stack.timings)
+                yield stack.endpoints
+        finally:
+            # Stopped (or never started): the final reads are saved, so drop the databases' files (tens of
+            # MB per run) and keep the logs.
+            if not stack.pids() or all(not pid_alive(p) for p in stack.pids()):
+                for data in (self.ctx.run_dir / "pg", self.ctx.run_dir / "rabbitmq" / "mnesia"):
+                    shutil.rmtree(data, ignore_errors=True)
 
     @property
     def endpoints(self):
