@@ -161,8 +161,12 @@ def describe_errors(errors) -> str:
 
 def serve(app: FastAPI, port: int, host: str = LOOPBACK) -> None:
     """Run `app` on 127.0.0.1:port until SIGTERM/SIGINT (uvicorn handles both and runs the lifespan shutdown)."""
+    # Keep-alive of 75 s (nginx's default), not uvicorn's 5 s: on a slow mobile link the next request of a
+    # reused connection can arrive more than 5 s after the last answer left, and the server would close it
+    # under the client's feet (seen as HTTPConnectionClosed on 3G).
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                            lifespan="on", timeout_graceful_shutdown=5, server_header=False)
+                            lifespan="on", timeout_graceful_shutdown=5, server_header=False,
+                            timeout_keep_alive=75)
     # uvicorn re-raises the signal after its graceful shutdown; make that re-raised SIGTERM a plain exit 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.Server(config).run()
