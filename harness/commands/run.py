@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         users: Optional[int] = typer.Option(None, help="diners (the peak, for a shaped load)"),
         seed: int = typer.Option(7, help="makes the diners' intents and the random nemesis reproducible"),
         bug: list[str] = typer.Option([], "--bug", help="switch on a seeded defect of the reference stack (repeatable)"),
-        target: str = typer.Option("local", help="local | external"),
+        target: str = typer.Option("local", help="local | external | compose (needs a Docker engine)"),
         config: Optional[Path] = typer.Option(None, help="target config (external)"),
         workers: int = typer.Option(0, help="local Locust worker processes (0: one process)"),
         out: Path = typer.Option(Path("runs"), help="folder for run folders"),

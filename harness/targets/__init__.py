@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 TARGETS = {
     "local": "harness.targets.local:LocalTarget",
     "external": "harness.targets.external:ExternalTarget",
+    "compose": "harness.targets.compose:ComposeTarget",
 }
 
 
