@@ -46,7 +46,12 @@ if __name__ != "__main__" and _SIDE:  # ---- imported by Locust ----------------
         _users = itertools.count()
 
         class BareDiner(FastHttpUser):
-            """The same requests as DineIn with think 0, without Faker, verdicts, retries or a ledger."""
+            """The same requests as DineIn with think 0, without Faker, verdicts, retries or a ledger.
+
+            Like for like: it reads what a plain script must read to make the same requests — the order id
+            from the POST /orders answer (parsed JSON) — and, as a script choosing dishes would, parses
+            the menu each time; it judges the payment by its status code only (no JSON). The diner parses
+            the answers it classifies (place, pay), and the menu only when its bytes change."""
 
             wait_time = constant(0)
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from bisect import bisect
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from faker import Faker
@@ -17,6 +18,8 @@ from scenarios.ledger import Item
 LOCALES = ("zh_CN", "en_US", "ja_JP")
 LOCALE_WEIGHTS = (5, 4, 1)
 LOCALE_CUM_WEIGHTS = (5, 9, 10)  # what random.choices computes from the weights each call
+CART_SIZES, CART_SIZE_CUM_WEIGHTS = (1, 2, 3, 4), (3, 7, 9, 10)
+QTYS, QTY_CUM_WEIGHTS = (1, 2, 3), (7, 9, 10)
 NOTES: dict[str, tuple[str, ...]] = {
     "zh_CN": ("少辣", "不要香菜", "多放葱", "不要味精", "少盐", "微辣", "打包带走", "米饭多一点"),
     "en_US": ("no onions", "extra spicy", "sauce on the side", "no cilantro", "gluten free please",
@@ -44,15 +47,38 @@ class Dish:
     sold_out: bool = False
 
 
+def pick(rng: random.Random, population: tuple, cum_weights: tuple) -> object:
+    """`rng.choices(population, cum_weights=cum_weights)[0]`, the very same draw, without its list and checks
+    (called a few times per intent inside the load generator)."""
+    return population[bisect(cum_weights, rng.random() * (cum_weights[-1] + 0.0), 0, len(population) - 1)]
+
+
 @dataclass(frozen=True)
 class Menu:
     dishes: tuple[Dish, ...]
+    # derived once (a menu is immutable): the dishes split by availability, and each dish's cart lines
+    _available: tuple[Dish, ...] = field(init=False, repr=False, compare=False)
+    _sold_out: tuple[Dish, ...] = field(init=False, repr=False, compare=False)
+    _items: dict[tuple[str, int], Item] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_available", tuple(d for d in self.dishes if not d.sold_out))
+        object.__setattr__(self, "_sold_out", tuple(d for d in self.dishes if d.sold_out))
+        object.__setattr__(self, "_items", {})
 
     def available(self) -> tuple[Dish, ...]:
-        return tuple(d for d in self.dishes if not d.sold_out)
+        return self._available
 
     def sold_out(self) -> tuple[Dish, ...]:
-        return tuple(d for d in self.dishes if d.sold_out)
+        return self._sold_out
+
+    def item(self, dish: Dish, qty: int) -> Item:
+        """The cart line `qty` x `dish` at the menu's price (made once per dish and qty: Items are immutable)."""
+        key = (dish.id, qty)
+        it = self._items.get(key)
+        if it is None or it.unit_cents != dish.price_cents:
+            it = self._items[key] = Item(dish.id, qty, dish.price_cents)
+        return it
 
     def to_dict(self) -> dict:
         return {"dishes": [{"id": d.id, "name": d.name, "price_cents": d.price_cents, "sold_out": d.sold_out}
@@ -157,7 +183,7 @@ class DinerFactory:
         return pool
 
     def diner(self, rng: random.Random) -> Diner:
-        locale = rng.choices(LOCALES, cum_weights=LOCALE_CUM_WEIGHTS)[0]
+        locale = pick(rng, LOCALES, LOCALE_CUM_WEIGHTS)
         names, phones = self._pool(locale)
         return Diner(rng.choice(names), rng.choice(phones), locale)
 
@@ -175,12 +201,11 @@ class DinerFactory:
         available = menu.available()
         if not available:
             raise ValueError("the menu has no available dish")
-        picks = rng.sample(available, k=min(len(available), rng.choices((1, 2, 3, 4), cum_weights=(3, 7, 9, 10))[0]))
-        items = [Item(d.id, rng.choices((1, 2, 3), cum_weights=(7, 9, 10))[0], d.price_cents) for d in picks]
+        picks = rng.sample(available, k=min(len(available), pick(rng, CART_SIZES, CART_SIZE_CUM_WEIGHTS)))
+        items = [menu.item(d, pick(rng, QTYS, QTY_CUM_WEIGHTS)) for d in picks]
         sold = menu.sold_out()
         if sold and rng.random() < stale_menu_rate:
-            d = rng.choice(sold)
-            items.append(Item(d.id, 1, d.price_cents))
+            items.append(menu.item(rng.choice(sold), 1))
         return tuple(items)
 
     def intent(self, rng: random.Random, *, key: str, kind: str, channel: str, menu: Menu,

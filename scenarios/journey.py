@@ -44,7 +44,11 @@ class Journey:
         it = self.intent
         order = self.order or Told.UNKNOWN
         payment = (self.payment or Told.UNKNOWN) if self.pay_tried else None
-        extra = {"channel": it.channel, **({"table": it.table} if it.table else {}), **self.extra}
+        extra = {"channel": it.channel}
+        if it.table:
+            extra["table"] = it.table
+        if self.extra:
+            extra.update(self.extra)
         if it.card != "tok_visa":
             extra["card"] = it.card
         return LedgerEntry(

@@ -111,14 +111,12 @@ class LedgerWriter:
             if self._fp is None:
                 self.open()
             assert self._fp is not None
-            for e in parsed:
-                self._fp.write(e.to_json() + "\n")
+            self._fp.write("".join([e.to_json() + "\n" for e in parsed]))  # one write per batch
             self._fp.flush()
             self.written += len(parsed)
-            for e in parsed:
-                self.kinds[e.kind] += 1
-                self.orders[e.order.value] += 1
-                self.payments[e.payment.value if e.payment else "none"] += 1
+            self.kinds.update([e.kind for e in parsed])
+            self.orders.update([e.order.value for e in parsed])
+            self.payments.update([e.payment.value if e.payment else "none" for e in parsed])
         n = self.nodes.setdefault(node, NodeCounts())
         n.started = max(n.started, started)
         n.recorded = max(n.recorded, recorded)

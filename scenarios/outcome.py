@@ -5,8 +5,13 @@ stack's contract (stack/README.md) is unit-tested without a server.
 """
 from __future__ import annotations
 
+import json
+import socket
 from dataclasses import dataclass
 
+import gevent
+
+from scenarios.data import Menu
 from scenarios.ledger import Told
 
 RETRY_4XX = frozenset({408, 409, 425, 429})  # 409: the first request with this key is still in flight
@@ -26,6 +31,59 @@ class Verdict:
     reason: str
     order_id: str | None = None
     status: str | None = None   # the order status the answer carried (PAID, PAYMENT_PENDING, ...)
+
+
+_JSON = json.JSONDecoder()  # what json.loads uses; stateless
+
+
+def transport_error(exc: BaseException | None) -> str:
+    """A short name for why there was no HTTP answer."""
+    if exc is None:
+        return "no answer"
+    if isinstance(exc, (gevent.Timeout, socket.timeout, TimeoutError)):
+        return "timeout"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset"
+    return type(exc).__name__
+
+
+def failure_of(resp) -> str | None:
+    """What Locust's stats call a response: None (a success) for a definite answer — 2xx, and 4xx: the stack
+    working as specified — else the failure, "http 5xx" or why there was no answer (the diner: unknown)."""
+    status = resp.status_code
+    if not status:
+        return transport_error(getattr(resp, "error", None))
+    return f"http {status}" if status >= 500 else None
+
+
+def answer_of(resp) -> Answer:
+    """A Locust FastResponse (status_code, content, error) as an `Answer` (status None: no HTTP answer).
+
+    The body is decoded as UTF-8 (what JSON is), skipping `resp.json()`'s charset lookup in the headers."""
+    status = resp.status_code or None
+    if status is None:
+        return Answer(None, None, transport_error(getattr(resp, "error", None)))
+    content = resp.content
+    if not content:
+        return Answer(status)
+    try:
+        body = _JSON.decode(content.decode())
+    except (ValueError, TypeError):  # UnicodeDecodeError is a ValueError
+        body = None
+    return Answer(status, body if isinstance(body, dict) else None, None)
+
+
+def menu_of(a: Answer) -> Menu | None:
+    """The menu a GET /menu answer carries, if it is one with something to order."""
+    if a.status != 200 or a.body is None:
+        return None
+    try:
+        menu = Menu.from_dict(a.body)
+    except ValueError:
+        return None
+    return menu if menu.available() else None
 
 
 def _detail(body: dict | None) -> str:

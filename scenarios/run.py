@@ -14,7 +14,7 @@ import time
 import gevent
 
 from scenarios import ledger_sink as sink
-from scenarios.data import DinerFactory
+from scenarios.data import DinerFactory, Menu
 from scenarios.ledger import LedgerEntry
 from scenarios.options import USAGE_EXIT, DinerushOptions, ScenarioUsageError, add_arguments, from_namespace
 from scenarios.shapes import ShapeParams, make_shape
@@ -48,6 +48,8 @@ class DinerushRun:
         self.factory = DinerFactory()
         self.writer: sink.LedgerWriter | None = None  # master / local runner only
         self._user_numbers = itertools.count()
+        self._node: tuple[object, str] | None = None  # (runner, its node name): asked once per journey
+        self.menu_seen: tuple[bytes, Menu] | None = None  # the last GET /menu body a diner parsed, and its menu
 
     @classmethod
     def of(cls, environment) -> "DinerushRun":
@@ -68,7 +70,10 @@ class DinerushRun:
     @property
     def node(self) -> str:
         runner = self.environment.runner
-        return str(getattr(runner, "client_id", None) or "local") if _runner_kind(runner) == "worker" else "local"
+        if self._node is None or self._node[0] is not runner:  # computed once per runner (it never changes kind)
+            self._node = (runner, str(getattr(runner, "client_id", None) or "local")
+                          if _runner_kind(runner) == "worker" else "local")
+        return self._node[1]
 
     def next_user_no(self) -> int:
         return next(self._user_numbers)

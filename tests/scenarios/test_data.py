@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from scenarios.data import NOTES, DinerFactory, Menu, derive_rng, make_menu
+from scenarios.data import NOTES, DinerFactory, Menu, derive_rng, make_menu, pick
 
 
 def test_make_menu_is_reproducible_and_valid():
@@ -55,6 +55,22 @@ def _intents(seed: int, n: int = 30):
 def test_intents_are_reproducible_from_the_seed():
     assert _intents(42) == _intents(42)
     assert _intents(42) != _intents(43)
+
+
+def test_pick_draws_exactly_what_random_choices_draws():
+    a, b = derive_rng(5, "pick"), derive_rng(5, "pick")
+    for population, cum in (((1, 2, 3, 4), (3, 7, 9, 10)), (("x", "y", "z"), (5, 9, 10)), (("only",), (1,))):
+        for _ in range(2000):
+            assert pick(a, population, cum) == b.choices(population, cum_weights=cum)[0]
+
+
+def test_menu_lines_are_made_once_and_carry_the_menu_price():
+    menu = make_menu(2, 16)
+    d = menu.available()[0]
+    assert menu.available() is menu.available() and set(menu.available()) | set(menu.sold_out()) == set(menu.dishes)
+    line = menu.item(d, 2)
+    assert (line.dish_id, line.qty, line.unit_cents) == (d.id, 2, d.price_cents) and menu.item(d, 2) is line
+    assert Menu(menu.dishes) == menu  # the derived caches take no part in equality
 
 
 def test_derived_rngs_are_independent_streams():

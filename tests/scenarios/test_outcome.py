@@ -1,10 +1,14 @@
 """What the diner was told, per the stack's HTTP contract (stack/README.md)."""
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+
 import pytest
 
 from scenarios.ledger import Told
-from scenarios.outcome import Answer, classify_pay, classify_place, classify_status
+from scenarios.outcome import (Answer, answer_of, classify_pay, classify_place, classify_status, failure_of,
+                               menu_of)
 
 OK, FAIL, UNK = Told.OK, Told.FAIL, Told.UNKNOWN
 
@@ -63,3 +67,45 @@ def test_classify_pay(answer, told, retry):
 ])
 def test_classify_status_read(answer, told):
     assert classify_status(answer).told is told
+
+
+@dataclass
+class FakeResponse:  # what answer_of / failure_of read from a Locust FastResponse
+    status_code: int
+    content: bytes = b""
+    error: BaseException | None = None
+
+
+@pytest.mark.parametrize("resp,failure", [
+    *[(FakeResponse(s), None) for s in (200, 201, 202, 402, 404, 409, 422)],  # definite answers: Locust successes
+    (FakeResponse(503), "http 503"),
+    (FakeResponse(0, error=ConnectionRefusedError()), "connection refused"),
+    (FakeResponse(0, error=ConnectionResetError()), "connection reset"),
+    (FakeResponse(0, error=TimeoutError()), "timeout"),
+    (FakeResponse(0, error=OSError()), "OSError"),
+    (FakeResponse(0), "no answer"),
+])
+def test_what_locust_is_told_per_answer(resp, failure):
+    assert failure_of(resp) == failure
+
+
+def test_answer_of_reads_json_objects_only():
+    body = {"order_id": "o1", "note": "少辣"}
+    assert answer_of(FakeResponse(201, json.dumps(body, ensure_ascii=False).encode())) == Answer(201, body)
+    assert answer_of(FakeResponse(201, json.dumps(body).encode())) == Answer(201, body)
+    assert answer_of(FakeResponse(502, b"<html>bad gateway</html>")) == Answer(502)
+    assert answer_of(FakeResponse(200, b"[1, 2]")) == Answer(200)
+    assert answer_of(FakeResponse(200, b"\xff\xfe{")) == Answer(200)
+    assert answer_of(FakeResponse(204)) == Answer(204)
+    assert answer_of(FakeResponse(0, error=ConnectionResetError())) == Answer(None, None, "connection reset")
+
+
+MENU = {"dishes": [{"id": "D01", "name": "Mapo tofu", "price_cents": 1800, "sold_out": False}]}
+
+
+def test_menu_of_needs_a_200_with_something_to_order():
+    assert menu_of(Answer(200, MENU)).dishes[0].id == "D01"
+    assert menu_of(Answer(503, MENU)) is None
+    assert menu_of(Answer(200, None)) is None
+    assert menu_of(Answer(200, {"dishes": [{"id": "D01"}]})) is None  # malformed
+    assert menu_of(Answer(200, {"dishes": [{**MENU["dishes"][0], "sold_out": True}]})) is None

@@ -1,0 +1,50 @@
+"""Ledger lines: the hand-written fast path of `to_json` is byte-identical to json.dumps of `to_dict`."""
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import fields
+
+from scenarios.ledger import Item, LedgerEntry, Told, read_ledger
+
+
+def _reference(e: LedgerEntry) -> str:
+    return json.dumps(e.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+def _random_entry(rng: random.Random) -> LedgerEntry:
+    text = lambda: "".join(rng.choice('ab"\\\n\t\x01é王わ😀 ') for _ in range(rng.randint(0, 8)))  # noqa: E731
+    maybe = lambda: text() if rng.random() < 0.7 else None  # noqa: E731
+    return LedgerEntry(
+        key=text(), kind=text(), items=tuple(Item(text(), rng.randint(1, 3), rng.randint(0, 10**6))
+                                             for _ in range(rng.randint(0, 4))),
+        expected_total_cents=rng.randint(0, 10**7), order=rng.choice(list(Told)), order_id=maybe(),
+        order_reason=maybe(), payment=rng.choice([None, *Told]), payment_reason=maybe(),
+        order_attempts=rng.randint(0, 5), payment_attempts=rng.randint(0, 5),
+        started_at=rng.uniform(0, 2e9), ended_at=rng.choice([rng.uniform(0, 2e9), 1e-7, 1e17, 0.0]),
+        worker=text(), extra={text(): text() for _ in range(rng.randint(0, 3))})
+
+
+def test_to_dict_keys_are_the_fields_in_order():
+    e = _random_entry(random.Random(1))
+    assert list(e.to_dict()) == [f.name for f in fields(LedgerEntry)]
+
+
+def test_to_json_is_byte_identical_to_json_dumps_and_round_trips():
+    rng = random.Random(7)
+    for _ in range(2000):
+        e = _random_entry(rng)
+        line = e.to_json()
+        assert line == _reference(e)
+        assert list(read_ledger([line])) == [e]
+
+
+def test_fields_of_other_types_fall_back_to_the_encoder():
+    base = dict(key="k", kind="dine_in", items=(Item("D01", 1, 100),), expected_total_cents=100, order=Told.OK)
+    odd = [LedgerEntry(**base, started_at=1, ended_at=2),                      # int timestamps
+           LedgerEntry(**base, ended_at=float("nan")),                          # json writes NaN
+           LedgerEntry(**base, started_at=float("inf")),                        # json writes Infinity
+           LedgerEntry(**{**base, "expected_total_cents": 1.5}),                # a float where an int belongs
+           LedgerEntry(**base, extra={"n": 3})]                                 # a non-str extra value
+    for e in odd:
+        assert e.to_json() == _reference(e)
