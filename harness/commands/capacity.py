@@ -6,18 +6,8 @@ from typing import Optional
 
 import typer
 
+from harness.commands.run import _bugs
 from harness.errors import UsageError
-
-
-def _bugs(bugs: list[str]) -> tuple[str, ...]:
-    if not bugs:
-        return ()
-    from stack.bugs import UnknownBug, validate
-    try:
-        validate(bugs)
-    except UnknownBug as err:
-        raise UsageError(str(err)) from None
-    return tuple(dict.fromkeys(bugs))
 
 
 def register(app: typer.Typer) -> None:
