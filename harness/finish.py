@@ -5,7 +5,7 @@ Also `reaudit(RUN)`: the same from a finished run folder's saved files, offline.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
+from dataclasses import fields
 from pathlib import Path
 
 from harness.audit import AuditOptions, Index, audit, figures

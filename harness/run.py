@@ -23,7 +23,6 @@ from harness.errors import DinerushError, Exit, SetupError, UsageError
 from harness.loadgen import LoadSpec, LocustRun
 from harness.profiles import Profile
 from harness.progress import Progress
-from harness.reads import Databases, ReadQueries, read_backlog, read_final
 from harness.targets import Target, make_target
 
 QUEUE = "kitchen.tickets"
@@ -167,14 +166,18 @@ def _run_phases(ctx: RunContext, target: Target):
         ctx.probe_line = target.probe()
         ctx.event("probe", line=ctx.probe_line)
         _load_and_faults(ctx, target, endpoints)
-        ctx.phase = "drain"
-        _drain(ctx, target)
-        ctx.phase = "reads"
-        ctx.progress.phase("reads", "reading the systems of record")
-        reads = target.read_final()
-        (ctx.run_dir / "final_reads.json").write_text(reads.to_json())
-        target.collect_logs()
-        return reads
+        drain(ctx, target)
+        return save_final_reads(ctx, target)
+
+
+def save_final_reads(ctx, target: Target):
+    """The final reads, saved as final_reads.json (so the run can be re-audited offline), and the logs."""
+    ctx.phase = "reads"
+    ctx.progress.phase("reads", "reading the systems of record")
+    reads = target.read_final()
+    (ctx.run_dir / "final_reads.json").write_text(reads.to_json())
+    target.collect_logs()
+    return reads
 
 
 def _load_and_faults(ctx: RunContext, target: Target, endpoints) -> None:
@@ -237,8 +240,10 @@ def _load_and_faults(ctx: RunContext, target: Target, endpoints) -> None:
             raise SetupError("Locust wrote no ledger: see logs/locust.log")
 
 
-def _drain(ctx: RunContext, target: Target) -> None:
-    """Wait until the outbox, the kitchen queue and pending payments are empty (twice in a row), or the deadline."""
+def drain(ctx, target: Target) -> None:
+    """Wait until the outbox, the kitchen queue and pending payments are empty (three polls in a row), or the
+    profile's deadline; a stack service that dies meanwhile is a SetupError naming it."""
+    ctx.phase = "drain"
     deadline = time.monotonic() + ctx.options.profile.drain_deadline_s
     ctx.progress.phase("drain", "waiting for outbox, kitchen queue and payments to settle")
     calm = 0

@@ -15,7 +15,7 @@ from itertools import compress
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from harness.audit.history import ChargeRow, FinalReads, OrderRow, TicketRow
 from scenarios.ledger import Item, LedgerEntry

@@ -29,7 +29,7 @@ from harness.profiles import Profile
 from harness.progress import Progress
 from harness.report.locust_csv import read_stats_history
 from harness.report.slo import SLOConfig
-from harness.run import Interrupted, signals_raise
+from harness.run import Interrupted, drain, save_final_reads, signals_raise
 from harness.targets import make_target
 from scenarios.ledger import read_ledger
 
@@ -248,14 +248,8 @@ def _phases(ctx: CapacityContext, target):
         ctx.load_ended_wall = time.time()
         if ctx.fault_window is not None:
             ctx.fault_window = (ctx.fault_window[0], time.time())
-        ctx.phase = "drain"
-        _drain(ctx, target)
-        ctx.phase = "reads"
-        ctx.progress.phase("reads", "reading the systems of record")
-        reads = target.read_final()
-        (ctx.run_dir / "final_reads.json").write_text(reads.to_json())
-        target.collect_logs()
-        return reads
+        drain(ctx, target)
+        return save_final_reads(ctx, target)
 
 
 def _hold_fault(ctx: CapacityContext, target, stack: ExitStack) -> None:
@@ -408,22 +402,6 @@ def _step(ctx: CapacityContext, target, nxt: Next, index: int, roots: dict[str, 
         resources=resources(samples.cpu_pct(w.start, w.end), os.cpu_count() or 1, samples.db_waits(w.start, w.end),
                             backlog, samples.machine_pct(w.start, w.end)),
     )
-
-
-def _drain(ctx: CapacityContext, target) -> None:
-    """Wait until outbox, kitchen queue and pending payments are empty (three times in a row), or the deadline."""
-    deadline = time.monotonic() + ctx.options.drain_deadline_s
-    ctx.progress.phase("drain", "waiting for outbox, kitchen queue and payments to settle")
-    calm = 0
-    while time.monotonic() < deadline:
-        backlog = target.backlog()
-        ctx.progress.drain(backlog)
-        calm = calm + 1 if (backlog.outbox_unsent, backlog.queue_messages, backlog.payments_pending) == (0, 0, 0) else 0
-        if calm >= 3:
-            ctx.event("drained")
-            return
-        time.sleep(0.5)
-    ctx.event("drain deadline passed", backlog=asdict(target.backlog()))
 
 
 def _merge_ledgers(run_dir: Path, step_dirs: list[Path]) -> None:

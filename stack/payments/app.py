@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import asyncpg
 import httpx
 from fastapi import FastAPI, Header, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from stack.common.service import db_ok, install_error_handlers, open_pool, read_sql

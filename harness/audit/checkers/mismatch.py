@@ -18,7 +18,7 @@ def check(ix: Index) -> CheckResult:
     f = Findings(NAME, ix)
     if ix.reads is None:
         return f.result()
-    entries, eo = ix.entries, ix.entry_order
+    eo = ix.entry_order
     for i, why in ix.cart_diffs().items():
         f.add(System.ORDERS, eo[i].order_id, why)
     for key, rows in ix.order_dups.items():          # the other rows of a duplicated intent
