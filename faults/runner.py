@@ -14,7 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
-from faults.catalog.base import FaultClient, Plan
+from faults.actuators import Actuators, GatewayControl, ProcessControl
+from faults.catalog.base import FaultClient, Plan, check_actuators
 from faults.errors import FaultError
 from faults.schedule import Entry, Schedule
 
@@ -47,14 +48,24 @@ class TimelineRunner:
     client: RunnerClient
     schedule: Schedule
     clock: Callable[[], float] = time.time
+    processes: ProcessControl | None = None     # process faults: the target's supervisor, if it offers one
+    gateway: GatewayControl | None = None       # payment-provider faults: its chaos control, if offered
     stamps: list[Stamp] = field(default_factory=list)
     _active: dict[int, Plan] = field(default_factory=dict)   # entry index → applied (tagged) plan
     _done: set[int] = field(default_factory=set)              # entries applied and healed
     _last: float = 0.0
 
+    @property
+    def actuators(self) -> Actuators:
+        return Actuators(links=self.client, processes=self.processes, gateway=self.gateway)
+
     # -- driving ------------------------------------------------------------------------------
     def preflight(self) -> None:
-        """Every link the schedule touches must exist as a proxy; else FaultError naming the missing."""
+        """Every link the schedule touches must exist as a proxy and every actuator its faults need must be
+        offered by the target; else FaultError naming what is missing."""
+        acts = self.actuators
+        for e in self.schedule.entries:
+            check_actuators(e.fault.plan(e.params), acts, e.use)
         have = self.client.proxies()
         missing = [link for link in self.schedule.links if link not in have]
         if missing:
@@ -95,7 +106,7 @@ class TimelineRunner:
     def _apply(self, e: Entry, elapsed: float) -> Stamp:
         plan = e.fault.plan(e.params).tagged(f"e{e.index}_{e.use}")
         try:
-            e.fault.apply(self.client, e.params, tag=f"e{e.index}_{e.use}")
+            e.fault.apply(self.actuators, e.params, tag=f"e{e.index}_{e.use}")
         except Exception as err:
             self._done.add(e.index)
             self._undo_partial(plan)
@@ -126,7 +137,7 @@ class TimelineRunner:
             plan = e.fault.plan(e.params).tagged(f"e{e.index}_{e.use}")
         held = frozenset(link for p in self._active.values() for link in p.down)
         try:
-            e.fault.heal(self.client, plan, keep_down=held)
+            e.fault.heal(self.actuators, plan, keep_down=held)
         except Exception as err:
             raise FaultError(f"fault #{e.index + 1} {e.use} did not heal at {elapsed:.1f} s: {err}") from err
         return self._stamp("heal", e, e.end, elapsed, plan)

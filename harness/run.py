@@ -193,7 +193,8 @@ def _load_and_faults(ctx: RunContext, target: Target, endpoints) -> None:
         runner = None
         if schedule is not None:
             client.reset()   # a long-lived (external) Toxiproxy may hold toxics from an earlier crashed run
-            runner = stack.enter_context(TimelineRunner(client, schedule))
+            runner = stack.enter_context(TimelineRunner(client, schedule, processes=target.process_control(),
+                                                               gateway=target.gateway_control()))
             runner.preflight()
         ctx.load_launched_wall = time.time()
         locust.start()

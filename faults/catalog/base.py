@@ -10,8 +10,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, Mapping, Protocol, TypeVar
 
+from faults.actuators import Actuators, actuators_of
 from faults.client import ToxicSpec, ToxicState
-from faults.errors import ParamError
+from faults.errors import FaultError, ParamError
 from faults.topology import LINKS_BY_NAME
 
 P = TypeVar("P")
@@ -84,26 +85,55 @@ class LinkToxic:
 
 
 @dataclass(frozen=True)
+class Step:
+    """An action beyond the wire: `actuator.<apply>(target, **args)` at apply, `actuator.<heal>(target)` at heal.
+
+    e.g. Step("processes", "kill", "start", "kitchen") or Step("gateway", "set_chaos", "clear_chaos", "",
+    (("error_rate", 0.3),)). `target` is a part name for processes, "" for the gateway."""
+
+    actuator: str
+    apply: str
+    heal: str
+    target: str = ""
+    args: tuple[tuple[str, object], ...] = ()
+
+    def label(self) -> str:
+        bits = ",".join(f"{k}={v}" for k, v in self.args)
+        return f"{self.target or self.actuator}:{self.apply}" + (f"({bits})" if bits else "")
+
+
+@dataclass(frozen=True)
 class Plan:
-    """What a fault does with given params: toxics to add and links to take down."""
+    """What a fault does with given params: toxics to add, links to take down, steps beyond the wire."""
 
     toxics: tuple[LinkToxic, ...] = ()
     down: tuple[str, ...] = ()
+    steps: tuple[Step, ...] = ()
 
     @property
     def links(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys([t.link for t in self.toxics] + list(self.down)))
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """What the steps act on ("kitchen", "postgres", "gateway"...), so two faults never stack on one."""
+        return tuple(dict.fromkeys(s.target or s.actuator for s in self.steps))
+
+    @property
+    def actuators(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s.actuator for s in self.steps))
 
     def tagged(self, tag: str) -> "Plan":
         """The same plan with toxic names prefixed by `tag`, so overlapping faults never collide."""
         if not tag:
             return self
         return Plan(tuple(LinkToxic(t.link, dataclasses.replace(t.spec, name=f"{tag}_{t.spec.resolved_name}"))
-                          for t in self.toxics), self.down)
+                          for t in self.toxics), self.down, self.steps)
 
     def summary(self) -> str:
         parts = [f"{t.link}:{t.spec.type}/{t.spec.stream}{_attrs(t.spec)}" for t in self.toxics]
         parts += [f"{link}:down" for link in self.down]
+        parts += [s.label() for s in self.steps]
         return ", ".join(parts) or "nothing"
 
 
@@ -120,6 +150,18 @@ class FaultClient(Protocol):
     def add_toxic(self, proxy: str, spec: ToxicSpec) -> ToxicState: ...
     def remove_toxic(self, proxy: str, toxic_name: str) -> None: ...
     def set_enabled(self, name: str, enabled: bool) -> Any: ...
+
+
+def _call(actuator: object, method: str, target: str, args: dict[str, object]) -> object:
+    """actuator.method(target, **args), or actuator.method(**args) for an actuator without parts."""
+    fn = getattr(actuator, method)
+    return fn(target, **args) if target else fn(**args)
+
+
+def check_actuators(plan: Plan, acts: Actuators, fault: str) -> None:
+    """Every actuator the plan's steps need is offered; else FaultError naming the first missing one."""
+    for name in plan.actuators:
+        acts.get(name, fault)
 
 
 @dataclass(frozen=True)
@@ -169,18 +211,32 @@ class Fault(Generic[P]):
     def toxics(self, params: P | None = None) -> list[tuple[str, ToxicSpec]]:
         return [(t.link, t.spec) for t in self.plan(params).toxics]
 
-    def apply(self, client: FaultClient, params: P | None = None, tag: str = "") -> Plan:
-        """Add the toxics, then take links down; returns the (tagged) plan that `heal` undoes."""
+    def apply(self, client: FaultClient | Actuators, params: P | None = None, tag: str = "") -> Plan:
+        """Add the toxics, take links down, then do the steps; returns the (tagged) plan that `heal` undoes.
+
+        `client` is an Actuators, or a bare Toxiproxy client for a wire-only fault."""
+        acts = actuators_of(client)
         plan = self.plan(params).tagged(tag)
+        check_actuators(plan, acts, self.name)
         for t in plan.toxics:
-            client.add_toxic(t.link, t.spec)
+            acts.links.add_toxic(t.link, t.spec)
         for link in plan.down:
-            client.set_enabled(link, False)
+            acts.links.set_enabled(link, False)
+        for s in plan.steps:
+            _call(acts.get(s.actuator, self.name), s.apply, s.target, dict(s.args))
         return plan
 
-    def heal(self, client: FaultClient, plan: Plan, keep_down: frozenset[str] = frozenset()) -> None:
-        """Remove what `apply` added and bring links back up, except links another fault still holds down."""
+    def heal(self, client: FaultClient | Actuators, plan: Plan, keep_down: frozenset[str] = frozenset()) -> None:
+        """Undo the steps (last first), remove what `apply` added and bring links back up, except links
+        another fault still holds down. Keeps healing after an error; raises the first one at the end."""
+        acts = actuators_of(client)
         errors: list[Exception] = []
+        for s in reversed(plan.steps):
+            try:
+                _call(acts.get(s.actuator, self.name), s.heal, s.target, {})
+            except Exception as err:
+                errors.append(err)
+        client = acts.links
         for link in plan.down:
             if link not in keep_down:
                 try:

@@ -259,13 +259,16 @@ def _hold_fault(ctx: CapacityContext, target, stack: ExitStack) -> None:
     under = ctx.options.under
     assert under is not None
     fault = get(under.fault)
+    from faults.actuators import Actuators
+
     client = target.fault_client()
+    acts = Actuators(links=client, processes=target.process_control(), gateway=target.gateway_control())
     ctx.progress.phase("fault", f"{under.text} held for the whole search")
-    plan = fault.apply(client, under.params, tag="capacity")
+    plan = fault.apply(acts, under.params, tag="capacity")
 
     def heal() -> None:
         try:
-            fault.heal(client, plan)
+            fault.heal(acts, plan)
         finally:
             client.reset()
         ctx.event("healed", fault=under.text)

@@ -62,6 +62,14 @@ class ComposeTarget:
         from faults.client import ToxiproxyClient
         return ToxiproxyClient(self.endpoints.toxiproxy_api)
 
+    def process_control(self):
+        """Process faults (kill, start, pause, resume of the stack's parts): not offered yet."""
+        return None
+
+    def gateway_control(self):
+        """The payment provider's chaos control: not offered yet."""
+        return None
+
     def dead_services(self) -> list[str]:
         return [s for s in ("orders", "relay", "gateway", "kitchen")
                 if self.stack.health(s).startswith(("exited", "missing"))]

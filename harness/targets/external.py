@@ -118,6 +118,14 @@ class ExternalTarget:
         from faults.client import ToxiproxyClient
         return ToxiproxyClient(self.cfg.toxiproxy_url)
 
+    def process_control(self):
+        """Process faults (kill, start, pause, resume of the stack's parts): not offered yet."""
+        return None
+
+    def gateway_control(self):
+        """The payment provider's chaos control: not offered yet."""
+        return None
+
     def dead_services(self) -> list[str]:
         return []
 

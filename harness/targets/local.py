@@ -56,6 +56,14 @@ class LocalTarget:
         from faults.client import ToxiproxyClient
         return ToxiproxyClient(self.endpoints.toxiproxy_url)
 
+    def process_control(self):
+        """Process faults (kill, start, pause, resume of the stack's parts): not offered yet."""
+        return None
+
+    def gateway_control(self):
+        """The payment provider's chaos control: not offered yet."""
+        return None
+
     def dead_services(self) -> list[str]:
         assert self.stack is not None
         return [name for name, child in self.stack.services.items() if not child.alive()]
