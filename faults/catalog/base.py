@@ -175,6 +175,8 @@ class Fault(Generic[P]):
     plan_fn: Callable[[P], Plan]
     check_fn: Callable[[P], None] | None = None   # cross-parameter validation, raises ParamError
     notes: str = ""
+    # Raw param sets the random nemesis picks from (each checked by `parse`); () = the defaults only.
+    variants: tuple[Mapping[str, object], ...] = ()
 
     def __post_init__(self) -> None:
         for link in self.links:
