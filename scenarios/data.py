@@ -13,7 +13,7 @@ from pathlib import Path
 
 from faker import Faker
 
-from scenarios.ledger import Item
+from scenarios.ledger import Invalid, Item
 
 LOCALES = ("zh_CN", "en_US", "ja_JP")
 LOCALE_WEIGHTS = (5, 4, 1)
@@ -122,6 +122,7 @@ class Intent:
     note: str
     diner: Diner
     card: str                   # tok_visa, or tok_declined (the gateway declines it)
+    invalid: tuple[Invalid, ...] = ()   # what was made invalid on purpose (the audit expects a no to these)
 
     @property
     def expected_total_cents(self) -> int:
@@ -214,4 +215,11 @@ class DinerFactory:
         items = self.cart(rng, menu, stale_menu_rate=stale_menu_rate)
         note = self.note(rng, diner.locale)
         card = "tok_declined" if rng.random() < declined_rate else "tok_visa"
-        return Intent(key, kind, channel, table, items, note, diner, card)
+        return Intent(key, kind, channel, table, items, note, diner, card, made_invalid(menu, items, card))
+
+
+def made_invalid(menu: Menu, items: tuple[Item, ...], card: str) -> tuple[Invalid, ...]:
+    """What in this cart and card dinerush made invalid on purpose: a dish the menu shows sold out, tok_declined."""
+    sold = menu.sold_out()
+    stale = bool(sold) and any(i.dish_id == d.id for i in items for d in sold)
+    return ((Invalid.STALE_MENU,) if stale else ()) + ((Invalid.DECLINED_CARD,) if card == "tok_declined" else ())

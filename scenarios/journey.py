@@ -60,5 +60,5 @@ class Journey:
             if self.pay_tried else None,
             order_attempts=self.order_attempts, payment_attempts=self.payment_attempts,
             started_at=self.started_at, ended_at=ended_at if ended_at is not None else time.time(),
-            worker=self.worker, extra=extra,
+            worker=self.worker, extra=extra, invalid=it.invalid,
         )

@@ -19,6 +19,13 @@ class Told(str, Enum):
     UNKNOWN = "unknown"  # timeout, reset, 5xx, still pending after the last retry
 
 
+class Invalid(str, Enum):
+    """What dinerush made invalid in an intent on purpose: the stack must say no to exactly these."""
+
+    STALE_MENU = "stale_menu"        # a sold-out dish slipped into the cart: the order must be refused (422)
+    DECLINED_CARD = "declined_card"  # the card is tok_declined: the payment must be declined (402)
+
+
 @dataclass(frozen=True)
 class Item:
     dish_id: str
@@ -43,6 +50,7 @@ class LedgerEntry:
     ended_at: float = 0.0
     worker: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    invalid: tuple[Invalid, ...] = ()   # made invalid on purpose; () in ledgers written before this field
 
     def to_dict(self) -> dict:
         """Plain JSON types, fields in declaration order (what `dataclasses.asdict` gave, ~10x cheaper:
@@ -64,6 +72,7 @@ class LedgerEntry:
             "ended_at": self.ended_at,
             "worker": self.worker,
             "extra": dict(self.extra),
+            "invalid": [v.value for v in self.invalid],
         }
 
     def to_json(self) -> str:
@@ -95,6 +104,7 @@ class LedgerEntry:
             ended_at=float(d.get("ended_at", 0.0)),
             worker=str(d.get("worker", "")),
             extra={str(k): str(v) for k, v in (d.get("extra") or {}).items()},
+            invalid=tuple(Invalid(v) for v in d.get("invalid") or ()),
         )
 
 
@@ -116,6 +126,7 @@ def _entry_line(e: LedgerEntry) -> str:
     items = ",".join([f'{{"dish_id":{_q(i.dish_id)},"qty":{int.__repr__(i.qty)},'
                       f'"unit_cents":{int.__repr__(i.unit_cents)}}}' for i in e.items])
     extra = ",".join([f"{_q(k)}:{_q(v)}" for k, v in e.extra.items()])
+    invalid = ",".join([_q(v.value) for v in e.invalid])
     payment = e.payment
     return (f'{{"key":{_q(e.key)},"kind":{_q(e.kind)},"items":[{items}],'
             f'"expected_total_cents":{total},"order":{_q(e.order.value)},'
@@ -124,7 +135,7 @@ def _entry_line(e: LedgerEntry) -> str:
             f'"payment_reason":{_q_opt(e.payment_reason)},'
             f'"order_attempts":{n_order},"payment_attempts":{n_pay},'
             f'"started_at":{float.__repr__(t0)},"ended_at":{float.__repr__(t1)},'
-            f'"worker":{_q(e.worker)},"extra":{{{extra}}}}}')
+            f'"worker":{_q(e.worker)},"extra":{{{extra}}},"invalid":[{invalid}]}}')
 
 
 def write_entries(fp: IO[str], entries: Iterable[LedgerEntry]) -> int:

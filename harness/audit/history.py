@@ -23,8 +23,13 @@ class ChargeRow:
     charge_id: str
     merchant_ref: str        # the order id
     amount_cents: int
-    status: str              # captured | declined
+    status: str              # captured | declined | refunded | voided (CHARGE_STATUSES)
     created_at: float
+    injected: bool = False   # a decline the payment-provider fault made on purpose (absent in older reads)
+
+
+CAPTURED, DECLINED, REFUNDED, VOIDED = "captured", "declined", "refunded", "voided"
+CHARGE_STATUSES = frozenset({CAPTURED, DECLINED, REFUNDED, VOIDED})   # any other status makes the audit unknown
 
 
 @dataclass(frozen=True)

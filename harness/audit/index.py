@@ -4,6 +4,8 @@ Every checker reads the same Index, so a 1M-intent audit walks each table a hand
 Decisions (one line each):
 - an intent's orders are the rows with its key; if none, the row with the order id the diner was told.
 - only `captured` charges count as charges; declined ones are neither taken money nor duplicates.
+- a `refunded` or `voided` charge is money given back: read (Index.returned) but never money kept.
+- a charge status outside CHARGE_STATUSES cannot be judged: the audit becomes unknown, naming it.
 - a repeated ledger key breaks the ledger contract (one intent, one key): the audit becomes unknown
   unless a checker finds a definite violation anyway.
 """
@@ -17,22 +19,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
-from harness.audit.history import ChargeRow, FinalReads, OrderRow, TicketRow
+from harness.audit.history import CAPTURED, CHARGE_STATUSES, DECLINED, ChargeRow, FinalReads, OrderRow, TicketRow
 from scenarios.ledger import Item, LedgerEntry
 
 PAID = "PAID"
 PLACED = "PLACED"
 PAYMENT_PENDING = "PAYMENT_PENDING"
 PAYMENT_FAILED = "PAYMENT_FAILED"
-CAPTURED = "captured"
 
 
 @dataclass(frozen=True)
 class AuditOptions:
     max_examples: int = 5                    # per checker and per system of record
-    # A pay request that never reached the server leaves the order PLACED and the diner `unknown`:
-    # nothing is in flight, so by default it is an absent payment (pass). True counts it as stuck.
-    placed_after_unknown_pay_is_stuck: bool = False
 
 
 def same_items(a: tuple[Item, ...], b: tuple[Item, ...]) -> bool:
@@ -89,6 +87,8 @@ class Index:
     captured_dups: dict[str, list[ChargeRow]] = field(default_factory=dict)
     ticket: dict[str, TicketRow] = field(default_factory=dict)             # order id -> a ticket row
     ticket_dups: dict[str, list[TicketRow]] = field(default_factory=dict)
+    returned: dict[str, list[ChargeRow]] = field(default_factory=dict)    # merchant_ref -> refunded/voided charges
+    injected_declines: set[str] = field(default_factory=set)              # merchant_refs declined by a fault
     entry_order: list[OrderRow | None] = field(default_factory=list)       # aligned with entries: order_of()
     order_intent: list[LedgerEntry | None] = field(default_factory=list)   # aligned with reads.orders
     charge_order: list[OrderRow | None] = field(default_factory=list)      # aligned with captured_rows
@@ -126,6 +126,8 @@ class Index:
         ix.order_by_key, ix.order_dups = _group(orders, okeys)
         ix.order_by_id = by_id = dict(zip(map(_ORDER_ID, orders), orders))
         ix.captured_rows = [c for c in reads.charges if c.status == CAPTURED]
+        if len(ix.captured_rows) != len(reads.charges):                 # the rare rows: declined, refunded...
+            ix._other_charges([c for c in reads.charges if c.status != CAPTURED])
         crefs = list(map(_MERCHANT_REF, ix.captured_rows))
         ix.captured, ix.captured_dups = _group(ix.captured_rows, crefs)
         tickets = list(reads.tickets)
@@ -152,6 +154,39 @@ class Index:
         ix.ticket_order = list(map(by_id.get, tids))
         return ix
 
+    def _other_charges(self, rows: list[ChargeRow]) -> None:
+        """Index the charges that are not captures: injected declines, money given back, unknown statuses."""
+        strange: Counter = Counter()
+        for c in rows:
+            if c.status == DECLINED:
+                if c.injected:
+                    self.injected_declines.add(c.merchant_ref)
+            elif c.status in CHARGE_STATUSES:
+                self.returned.setdefault(c.merchant_ref, []).append(c)
+            else:
+                strange[c.status] += 1
+        for status, n in strange.items():
+            self.unknown_reasons.append(f"{n} charge(s) with status {status!r}, which the audit cannot judge "
+                                        f"(known: {', '.join(sorted(CHARGE_STATUSES))})")
+
+    def told_other_order(self, e: LedgerEntry) -> str | None:
+        """Why the order id the diner was told is not the order stored under its key (None when it is)."""
+        told = e.order_id
+        if told is None:
+            return None
+        dups = self.order_dups.get(e.key)
+        mine = dups if dups is not None else ([self.order_by_key[e.key]] if e.key in self.order_by_key else [])
+        if any(r.order_id == told for r in mine):
+            return None
+        other = self.order_by_id.get(told)
+        if other is not None:
+            here = f"; this key's order is {mine[0].order_id}" if mine else "; no order carries this key"
+            return f"identity: diner was handed order {told}, which is stored under key {other.key} " \
+                   f"(another intent's order){here}"
+        if mine:
+            return f"identity: diner was told order {told}, but the order stored under its key is {mine[0].order_id}"
+        return None
+
     def cart_diffs(self) -> dict[int, str]:
         """Entry index -> why its order (entry_order) disagrees with the cart; computed once, shared."""
         if self._cart_diffs is None:
@@ -159,10 +194,11 @@ class Index:
             for i, (e, o) in enumerate(zip(self.entries, self.entry_order)):
                 if o is None:
                     continue
-                if o.total_cents != e.expected_total_cents:
+                why = self.told_other_order(e) if o.key != e.key or o.order_id != (e.order_id or o.order_id) else None
+                if why is not None or o.key != e.key:
+                    diffs[i] = why or f"diner's key {e.key} but the order carries key {o.key}"
+                elif o.total_cents != e.expected_total_cents:
                     diffs[i] = f"order total {o.total_cents} != cart total {e.expected_total_cents}"
-                elif o.key != e.key:
-                    diffs[i] = f"diner's key {e.key} but the order carries key {o.key}"
                 elif not (o.items == e.items or same_items(o.items, e.items)):
                     diffs[i] = "order items differ from the cart"
             self._cart_diffs = diffs

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from scenarios.data import NOTES, DinerFactory, Menu, derive_rng, make_menu, pick
+from scenarios.ledger import Invalid
 
 
 def test_make_menu_is_reproducible_and_valid():
@@ -113,3 +114,16 @@ def test_intent_body_and_total_follow_the_contract():
     prices = {d.id: d.price_cents for d in menu.dishes}
     assert it.expected_total_cents == sum(i.qty * prices[i.dish_id] for i in it.items)
     assert it.card == "tok_declined"
+
+
+def test_intents_record_what_was_made_invalid_on_purpose():
+    f, menu = DinerFactory(), make_menu(2, 16)
+    sold = {d.id for d in menu.sold_out()}
+    rng = derive_rng(5, "invalid")
+    stale = f.intent(rng, key="K1", kind="dine_in", channel="dine_in", menu=menu, stale_menu_rate=1.0)
+    assert stale.invalid == (Invalid.STALE_MENU,) and {i.dish_id for i in stale.items} & sold
+    both = f.intent(rng, key="K2", kind="dine_in", channel="dine_in", menu=menu, stale_menu_rate=1.0,
+                    declined_rate=1.0)
+    assert both.invalid == (Invalid.STALE_MENU, Invalid.DECLINED_CARD)
+    valid = f.intent(rng, key="K3", kind="dine_in", channel="dine_in", menu=menu)
+    assert valid.invalid == () and valid.card == "tok_visa"

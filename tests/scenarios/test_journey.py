@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from scenarios.data import DinerFactory, derive_rng, make_menu
 from scenarios.journey import STOPPED, Journey
-from scenarios.ledger import LedgerEntry, Told
+from scenarios.ledger import Invalid, LedgerEntry, Told
 from scenarios.outcome import Verdict, merge_taps
 
 import json
@@ -38,6 +38,7 @@ def test_a_finished_journey_carries_what_was_learnt_and_round_trips():
     j.learnt_payment(Verdict(Told.FAIL, False, "http 402 PAYMENT_FAILED"))
     e = j.entry()
     assert e.extra == {"channel": "dine_in", "card": "tok_declined"}
+    assert Invalid.DECLINED_CARD in e.invalid
     assert e.expected_total_cents == j.intent.expected_total_cents
     assert LedgerEntry.from_dict(json.loads(e.to_json())) == e
 

@@ -5,7 +5,7 @@ import json
 import random
 from dataclasses import fields
 
-from scenarios.ledger import Item, LedgerEntry, Told, read_ledger
+from scenarios.ledger import Invalid, Item, LedgerEntry, Told, read_ledger
 
 
 def _reference(e: LedgerEntry) -> str:
@@ -22,7 +22,8 @@ def _random_entry(rng: random.Random) -> LedgerEntry:
         order_reason=maybe(), payment=rng.choice([None, *Told]), payment_reason=maybe(),
         order_attempts=rng.randint(0, 5), payment_attempts=rng.randint(0, 5),
         started_at=rng.uniform(0, 2e9), ended_at=rng.choice([rng.uniform(0, 2e9), 1e-7, 1e17, 0.0]),
-        worker=text(), extra={text(): text() for _ in range(rng.randint(0, 3))})
+        worker=text(), extra={text(): text() for _ in range(rng.randint(0, 3))},
+        invalid=tuple(rng.sample(list(Invalid), rng.randint(0, len(Invalid)))))
 
 
 def test_to_dict_keys_are_the_fields_in_order():
@@ -48,3 +49,21 @@ def test_fields_of_other_types_fall_back_to_the_encoder():
            LedgerEntry(**base, extra={"n": 3})]                                 # a non-str extra value
     for e in odd:
         assert e.to_json() == _reference(e)
+
+
+def test_a_ledger_line_written_before_the_invalid_field_still_loads():
+    e = _random_entry(random.Random(3))
+    d = e.to_dict()
+    del d["invalid"]
+    assert list(read_ledger([json.dumps(d)])) == [LedgerEntry(**{**vars(e), "invalid": ()})]
+
+
+def test_an_unknown_invalid_value_is_a_line_error():
+    d = _random_entry(random.Random(4)).to_dict()
+    d["invalid"] = ["made_up"]
+    try:
+        list(read_ledger([json.dumps(d)]))
+    except ValueError as err:
+        assert "ledger line 1" in str(err)
+    else:
+        raise AssertionError("an unknown invalid value loaded")

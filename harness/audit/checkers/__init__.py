@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Callable
 
-from harness.audit.checkers import duplicated, lost, mismatch, stuck, unexpected
+from harness.audit.checkers import duplicated, lost, mismatch, refused, stuck, unexpected
 from harness.audit.index import Index
 from harness.audit.model import CheckResult
 
 Checker = Callable[[Index], CheckResult]
 
 CHECKERS: dict[str, Checker] = {
-    m.NAME: m.check for m in (lost, duplicated, unexpected, mismatch, stuck)
+    m.NAME: m.check for m in (lost, duplicated, unexpected, mismatch, stuck, refused)
 }

@@ -3,6 +3,7 @@ order (same merchant_ref), one order with two ticket rows on the KDS.
 
 Decisions:
 - declined charges are not money taken: they never count as duplicates.
+- a second capture that was refunded or voided is money given back: not a duplicate.
 - a ticket's `deliveries` > 1 is a redelivery the KDS deduplicated: a figure, not a duplicate.
 """
 from __future__ import annotations

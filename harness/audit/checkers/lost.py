@@ -5,6 +5,7 @@ Decisions:
 - an order never paid (payment None) legitimately has no charge and no ticket.
 - "PAID but no charge/ticket" is judged from the databases for every PAID order, whatever the diner was told.
 - payment told ok but the order is not PAID is lost on orders; if no charge was captured it is lost on charges too.
+- a refunded or voided capture is money given back, not kept: a PAID order whose charge was refunded has lost it.
 """
 from __future__ import annotations
 
@@ -38,7 +39,9 @@ def check(ix: Index) -> CheckResult:
         if o.status == PAID:
             oid = o.order_id
             if oid not in captured:
-                f.add(System.CHARGES, oid, "order PAID but no captured charge")
+                back = ix.returned.get(oid)
+                f.add(System.CHARGES, oid, f"order PAID but its charge was {back[0].status} ({back[0].charge_id})"
+                      if back else "order PAID but no captured charge")
             if oid not in ticket:
                 f.add(System.TICKETS, oid, "order PAID but no kitchen ticket")
     return f.result()

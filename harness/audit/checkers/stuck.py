@@ -2,8 +2,9 @@
 pending-payment backlog left (FinalReads.backlog).
 
 Decisions:
-- an order PLACED after a pay request the diner saw as `unknown` is an absent payment (the request never
-  arrived; nothing is in flight), unless AuditOptions.placed_after_unknown_pay_is_stuck.
+- every intent settles: an order still PLACED after a pay attempt (whatever the diner was told) is stuck —
+  a pay request lost in transit must still end in a final state (the diner's retries, the POS's sync).
+  Only the order the diner paid counts: an extra PLACED order of a duplicated intent is `duplicated`'s.
 - the backlog's payments_pending counts the same PENDING orders: only the excess over the rows seen is added.
 """
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from harness.audit.checkers._collect import Findings
 from harness.audit.index import PAYMENT_PENDING, PLACED, Index
 from harness.audit.model import CheckResult, System
-from scenarios.ledger import Told
 
 NAME = "stuck"
 
@@ -21,14 +21,12 @@ def check(ix: Index) -> CheckResult:
     if ix.reads is None:
         return f.result()
     pending = 0
-    strict = ix.options.placed_after_unknown_pay_is_stuck
     for o, e in zip(ix.orders, ix.order_intent):
         if o.status == PAYMENT_PENDING:
             pending += 1
             f.add(System.ORDERS, o.order_id, "still PAYMENT_PENDING after the drain")
-        elif strict and o.status == PLACED:
-            if e is not None and e.payment is Told.UNKNOWN:
-                f.add(System.ORDERS, o.order_id, "still PLACED after a pay attempt the diner saw as unknown")
+        elif o.status == PLACED and e is not None and e.payment is not None and o.order_id == e.order_id:
+            f.add(System.ORDERS, o.order_id, f"still PLACED after a pay attempt (payment told {e.payment.value})")
     b = ix.reads.backlog
     if b.outbox_unsent:
         f.add(System.ORDERS, "outbox", f"{b.outbox_unsent} outbox row(s) never sent to the kitchen", b.outbox_unsent)

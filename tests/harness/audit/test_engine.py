@@ -4,7 +4,7 @@ from harness.audit import CHECKERS, AuditOptions, Index, Verdict, audit
 
 
 def test_one_table_of_checkers():
-    assert list(CHECKERS) == ["lost", "duplicated", "unexpected", "mismatch", "stuck"]
+    assert list(CHECKERS) == ["lost", "duplicated", "unexpected", "mismatch", "stuck", "refused"]
 
 
 def test_audit_runs_every_checker_and_sums_up():
