@@ -9,15 +9,19 @@ from dataclasses import fields
 from pathlib import Path
 
 from harness.audit import AuditOptions, Index, audit, figures
+from harness.audit.evidence import ScheduledFault, SLOSeen, evidence
 from harness.audit.history import FinalReads
 from harness.errors import Exit, UsageError
+from harness.profiles import PROFILES, Profile
 from harness.report import (FaultWindow, RunMeta, SLOConfig, evaluate_slos, find_stats_history,
                             read_stats_history, write_reports)
+from harness.report.slo import SLOStatus
 from scenarios.ledger import LedgerEntry, read_ledger
 
 
-def load_ledger(run_dir: Path) -> tuple[list[LedgerEntry] | None, list[str]]:
-    """The ledger, and reasons the run cannot be judged (missing, malformed or not whole)."""
+def load_ledger(run_dir: Path, workers: int = 0) -> tuple[list[LedgerEntry] | None, list[str]]:
+    """The ledger, and reasons it cannot be trusted (missing, malformed, not whole, or fewer workers shipped
+    their entries than `workers` Locust worker processes ran)."""
     path = run_dir / "ledger.jsonl"
     try:
         with open(path, encoding="utf-8") as fp:
@@ -36,6 +40,9 @@ def load_ledger(run_dir: Path) -> tuple[list[LedgerEntry] | None, list[str]]:
                          + ("" if meta.get("complete", True) else ", a worker's final batch is missing")]
     if int(meta.get("written", -1)) != len(entries):
         return entries, [f"ledger has {len(entries)} entries but the writer counted {meta.get('written')}"]
+    shipped = len(meta.get("nodes") or {})
+    if workers and shipped < workers:
+        return entries, [f"ledger not whole: only {shipped} of {workers} Locust workers shipped their entries"]
     return entries, []
 
 
@@ -66,9 +73,25 @@ def _slo_config(raw: dict | None) -> SLOConfig:
     return SLOConfig(**{f.name: raw[f.name] for f in fields(SLOConfig) if raw and f.name in raw})
 
 
+def _min_paid(run: dict) -> int:
+    """The evidence floor of the run's profile (run.json; a run from before the field: its profile's default)."""
+    prof = run.get("profile") or {}
+    if "min_paid" in prof:
+        return int(prof["min_paid"])
+    known = PROFILES.get(str(prof.get("name")))
+    return known.min_paid if known is not None else Profile.min_paid
+
+
+def _scheduled(run: dict) -> list[ScheduledFault] | None:
+    """The scheduled faults run.json lists; None if it does not say (a run from before the evidence floor)."""
+    if "scheduled_faults" in run:
+        return [ScheduledFault.from_dict(d) for d in run["scheduled_faults"] or ()]
+    return [] if (run.get("profile") or {}).get("schedule") == "none" else None
+
+
 def judge(run_dir: Path, run: dict, stamps: list[dict], inconclusive: list[str], say=print) -> Exit:
-    """Audit + SLOs + reports for one run folder; `run` is run.json's content."""
-    entries, problems = load_ledger(run_dir)
+    """Audit + SLOs + evidence floor + reports for one run folder; `run` is run.json's content."""
+    entries, problems = load_ledger(run_dir, int(run.get("workers") or 0))
     inconclusive = inconclusive + problems
     reads = load_reads(run_dir)
     if reads is None:
@@ -78,18 +101,25 @@ def judge(run_dir: Path, run: dict, stamps: list[dict], inconclusive: list[str],
     figs = figures(entries, reads, index=index)
     started = run.get("load_started") or (min((e.started_at for e in entries), default=0.0) if entries else 0.0)
     ended = run.get("load_ended") or started
-    prof = run.get("profile") or {}
-    meta = RunMeta(run_id=run_dir.name, profile=prof.get("name", "?"), started_at=started, ended_at=ended,
-                   target=run.get("target", "local"), seed=run.get("seed"), users=prof.get("users"),
-                   schedule=prof.get("schedule"), bugs=tuple(run.get("bugs") or ()),
-                   extra={k: str(v) for k, v in (run.get("extra") or {}).items()})
     cfg = _slo_config(run.get("slo"))
     windows = fault_windows(stamps, started)
     history_path = find_stats_history(run_dir)
     history = read_stats_history(history_path) if history_path else None
     slos = evaluate_slos(cfg, history, windows, started) if history is not None else ()
+    ev = evidence(index, min_paid=_min_paid(run), scheduled=_scheduled(run), stamps=stamps,
+                  slos=[SLOSeen(s.name, s.detail if s.status is SLOStatus.UNKNOWN else None) for s in slos],
+                  expected_slos=[s.name for s in cfg.slos()])
+    inconclusive += ev.gaps
+    extra = {k: str(v) for k, v in (run.get("extra") or {}).items()}
+    extra["paid_end_to_end"] = str(ev.paid_end_to_end)
+    if ev.notes:
+        extra["evidence"] = "; ".join(ev.notes)
+    prof = run.get("profile") or {}
+    meta = RunMeta(run_id=run_dir.name, profile=prof.get("name", "?"), started_at=started, ended_at=ended,
+                   target=run.get("target", "local"), seed=run.get("seed"), users=prof.get("users"),
+                   schedule=prof.get("schedule"), bugs=tuple(run.get("bugs") or ()), extra=extra)
     out = write_reports(run_dir, meta=meta, audit=result, figures=figs, slos=slos, faults=windows,
-                        history=history, slo_config=cfg, inconclusive=inconclusive)
+                        history=history, slo_config=cfg, inconclusive=inconclusive, untrusted_ledger=problems)
     for c in result.checks:
         mark = {"valid": "ok  ", "invalid": "FAIL", "unknown": "??  "}[c.verdict.value]
         first = f"  e.g. {c.examples[0].ref}: {c.examples[0].why}" if c.examples and c.count else ""
@@ -98,7 +128,11 @@ def judge(run_dir: Path, run: dict, stamps: list[dict], inconclusive: list[str],
         say(f"  slo  {s.name:<20} {s.status.value:<7} {s.detail}")
     for why in inconclusive:
         say(f"  inconclusive: {why}")
-    say(f"exit {int(out.exit_code)} ({out.exit_code.name.lower()}): {out.report_html}")
+    for note in ev.notes:
+        say(f"  note: {note}")
+    why = f": {inconclusive[0]}" + (f" (+{len(inconclusive) - 1} more)" if len(inconclusive) > 1 else "") \
+        if out.exit_code is Exit.INCONCLUSIVE and inconclusive else ""
+    say(f"exit {int(out.exit_code)} ({out.exit_code.name.lower()}{why}): {out.report_html}")
     return out.exit_code
 
 

@@ -140,7 +140,9 @@ def run(options: RunOptions, progress: Progress | None = None) -> Exit:
     (run_dir / "run.json").write_text(json.dumps(
         {**asdict(options), "profile": asdict(options.profile), "out_root": str(options.out_root),
          "run_dir": str(run_dir), "config": str(options.config) if options.config else None,
-         "slo": asdict(options.slo) if options.slo else None}, indent=2, default=str))
+         "slo": asdict(options.slo) if options.slo else None,
+         "scheduled_faults": [{"entry": e.index, "use": e.use, "at": e.at, "for": e.for_s}   # the evidence floor's
+                              for e in (schedule.entries if schedule is not None else ())]}, indent=2, default=str))
     ledger_ok = reads = None
     with signals_raise():
         try:

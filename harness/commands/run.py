@@ -38,6 +38,8 @@ def register(app: typer.Typer) -> None:
         slo_place_p95_ms: Optional[float] = typer.Option(None, help="SLO: p95 place-order latency outside fault windows"),
         slo_pay_p95_ms: Optional[float] = typer.Option(None, help="SLO: p95 pay latency outside fault windows"),
         slo_error_rate: Optional[float] = typer.Option(None, help="SLO: max share of failed requests outside fault windows"),
+        min_paid: Optional[int] = typer.Option(None, help="evidence floor: intents placed and paid end to end, "
+                                                          "else exit 3 (default: the profile's)"),
         quiet: bool = typer.Option(False, help="no live progress"),
     ) -> None:
         """Start the stack, run diners through a fault timeline, heal, drain, audit, report."""
@@ -46,7 +48,10 @@ def register(app: typer.Typer) -> None:
         from harness.report import SLOConfig
         from harness.run import RunOptions, run
 
-        prof = get_profile(profile).with_overrides(duration_s=duration, users=users, schedule=schedule)
+        if min_paid is not None and min_paid < 0:
+            raise UsageError("--min-paid must be 0 or more")
+        prof = get_profile(profile).with_overrides(duration_s=duration, users=users, schedule=schedule,
+                                                   min_paid=min_paid)
         if workers < 0:
             raise UsageError("--workers must be 0 or more")
         given = {"place_p95_ms": slo_place_p95_ms, "pay_p95_ms": slo_pay_p95_ms, "max_error_rate": slo_error_rate}

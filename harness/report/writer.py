@@ -44,12 +44,13 @@ def _atomic_write(path: Path, text: str) -> None:
 def write_reports(run_dir: Path, *, meta: RunMeta, audit: AuditResult | None, figures: Figures | None,
                   slos: Sequence[SLOResult] = (), faults: Sequence[FaultWindow] = (),
                   history: StatsHistory | None = None, slo_config: SLOConfig | None = None,
-                  inconclusive: Sequence[str] = ()) -> Reports:
+                  inconclusive: Sequence[str] = (), untrusted_ledger: Sequence[str] = ()) -> Reports:
     """Write the three reports; `inconclusive` lists the caller's reasons (a fault did not apply, no steady
-    state...). Returns the paths and the run's exit code (see exit_code())."""
+    state...), `untrusted_ledger` why the ledger is known incomplete. Returns the paths and the run's exit code
+    (see exit_code())."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    code = exit_code(audit, slos, inconclusive)
+    code = exit_code(audit, slos, inconclusive, untrusted_ledger)
     out = Reports(code, run_dir / "summary.json", run_dir / "junit.xml", run_dir / "report.html")
     _atomic_write(out.summary_json, dumps(build_summary(meta, audit, figures, slos, faults, code, inconclusive)) + "\n")
     tree = build_junit(meta, audit, slos)

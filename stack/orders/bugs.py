@@ -9,6 +9,8 @@ DESCRIPTIONS: dict[str, str] = {
                              "a failed publish is logged and forgotten",
     "charge-without-key": "orders: charges the gateway without an idempotency key, so a retried charge is a second charge",
     "no-reconcile": "orders: a gateway timeout marks the order PAYMENT_FAILED at once, without asking the gateway",
+    "timeout-says-declined": "orders: a gateway timeout is answered 402 \"card declined\" so the diner tries again; "
+                             "the order is left pending and the reconciler later charges it",
 }
 
 
@@ -20,6 +22,7 @@ class Bugs:
     publish_before_commit: bool = False
     charge_without_key: bool = False
     no_reconcile: bool = False
+    timeout_says_declined: bool = False
 
     @classmethod
     def from_names(cls, names: frozenset[str] | set[str]) -> "Bugs":

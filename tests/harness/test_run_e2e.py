@@ -23,6 +23,7 @@ CAUGHT = {
     "kitchen-no-dedupe": ("duplicated", "tickets"),
     "charge-without-key": ("duplicated", "charges"),
     "no-reconcile": ("unexpected", "charges"),
+    "timeout-says-declined": ("refused", "charges"),
 }
 
 

@@ -121,6 +121,22 @@ def test_no_reconcile_fails_an_order_the_gateway_charged(stack: Stack, slow_gate
     assert httpx.get(f"{orders.url}/orders/{oid}").json()["status"] == "PAYMENT_FAILED"
 
 
+def test_timeout_says_declined_refuses_a_good_card_then_charges_it(stack: Stack, slow_gateway: SlowGateway,
+                                                                   infra: Infra):
+    orders = stack.orders(slow_gateway.url, bugs=("timeout-says-declined",), gateway_timeout=0.5,
+                          reconcile_interval=0.2)
+    oid = place(orders, new_key()).json()["order_id"]
+    infra.add_latency(slow_gateway.proxy, 1500)
+    try:
+        r = pay(orders, oid)
+    finally:
+        infra.remove_latency(slow_gateway.proxy)
+    assert r.status_code == 402 and r.json()["status"] == "PAYMENT_FAILED"   # tok_visa told declined
+    wait_for(lambda: orders.one("SELECT count(*) FROM orders WHERE status = 'PAID' AND id = %s", oid),
+             what="the reconciler to settle the order PAID")
+    assert slow_gateway.gateway.rows("SELECT status FROM charges WHERE merchant_ref = %s", oid) == [("captured",)]
+
+
 def _ticket(oid: str) -> dict:
     return {"order_id": oid, "items": [{"dish_id": "D01", "qty": 1, "unit_cents": 1800}], "total_cents": 1800,
             "paid_at": datetime.now().astimezone().isoformat()}

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 from harness.audit import AuditOptions, CheckResult, System, run_checker
 from harness.audit.history import Backlog, ChargeRow, FinalReads, OrderRow, TicketRow
-from scenarios.ledger import Item, LedgerEntry, Told
+from scenarios.ledger import Invalid, Item, LedgerEntry, Told
 
 OK, FAIL, UNKNOWN = Told.OK, Told.FAIL, Told.UNKNOWN
+STALE, DECLINED = (Invalid.STALE_MENU,), (Invalid.DECLINED_CARD,)
 PAID, PLACED, PENDING, FAILED = "PAID", "PLACED", "PAYMENT_PENDING", "PAYMENT_FAILED"
 CART = (Item("D01", 2, 1200), Item("D02", 1, 900))
 CART_TOTAL = 3300
@@ -26,13 +27,16 @@ class History:
     # --- what the diner was told -------------------------------------------------------------
     def intent(self, key: str, *, order: Told = OK, order_id: str | None = None, payment: Told | None = OK,
                items: tuple[Item, ...] = CART, total: int = CART_TOTAL, kind: str = "dine_in",
-               order_attempts: int = 1, payment_attempts: int | None = None) -> "History":
+               order_attempts: int = 1, payment_attempts: int | None = None, invalid: tuple[Invalid, ...] = (),
+               order_reason: str | None = None, payment_reason: str | None = None,
+               extra: dict[str, str] | None = None) -> "History":
         self.entries.append(LedgerEntry(
             key=key, kind=kind, items=items, expected_total_cents=total, order=order,
             order_id=order_id if order_id is not None or order is not OK else "o" + key[1:],
-            order_reason="422" if order is FAIL else None, payment=payment,
-            payment_reason="declined" if payment is FAIL else None, order_attempts=order_attempts,
-            payment_attempts=payment_attempts if payment_attempts is not None else (1 if payment else 0)))
+            order_reason=order_reason or ("422" if order is FAIL else None), payment=payment,
+            payment_reason=payment_reason or ("declined" if payment is FAIL else None), order_attempts=order_attempts,
+            payment_attempts=payment_attempts if payment_attempts is not None else (1 if payment else 0),
+            extra=dict(extra or {}), invalid=invalid))
         return self
 
     # --- what the databases hold -------------------------------------------------------------
@@ -44,8 +48,9 @@ class History:
         return self
 
     def charge(self, oid: str, *, cid: str | None = None, amount: int = CART_TOTAL,
-               status: str = "captured") -> "History":
-        self.charges.append(ChargeRow(cid or f"ch_{oid}_{len(self.charges)}", oid, amount, status, T0 + 0.5))
+               status: str = "captured", injected: bool = False) -> "History":
+        self.charges.append(ChargeRow(cid or f"ch_{oid}_{len(self.charges)}", oid, amount, status, T0 + 0.5,
+                                      injected))
         return self
 
     def ticket(self, oid: str, *, items: tuple[Item, ...] = CART, total: int = CART_TOTAL,

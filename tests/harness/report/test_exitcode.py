@@ -33,3 +33,10 @@ def test_inconclusive():
     assert exit_code(VALID, [slo(SLOStatus.UNKNOWN)]) is Exit.INCONCLUSIVE
     assert exit_code(None, []) is Exit.INCONCLUSIVE
     assert exit_code(UNKNOWN, [slo(SLOStatus.FAIL)]) is Exit.INCONCLUSIVE
+
+
+def test_a_ledger_known_incomplete_is_inconclusive_never_a_stack_failure():
+    # False green/red of issue 11: a run whose ledger lost a worker ended with exit 1, blamed on the stack.
+    lost_worker = ["ledger not whole: 900 intents started, 850 written"]
+    assert exit_code(INVALID, [slo(SLOStatus.FAIL)], lost_worker, lost_worker) is Exit.INCONCLUSIVE
+    assert exit_code(VALID, [slo(SLOStatus.PASS)], [], lost_worker) is Exit.INCONCLUSIVE

@@ -74,3 +74,22 @@ def test_a_definite_loss_stands_even_when_the_ledger_repeats_a_key():
 def test_told_ok_order_found_by_its_id_is_not_lost():
     h = History().intent("k1", order_id="o1", payment=None).order("o1", "other-key", PLACED)
     assert h.check("lost").verdict is Verdict.VALID
+
+
+# --- refunds and voids are read and reconciled (issue 11) -------------------------------------------------------
+def test_a_paid_order_whose_charge_was_refunded_has_lost_its_money():
+    h = History().intent("k1").order("o1", "k1", PAID).charge("o1", cid="ch1", status="refunded").ticket("o1")
+    r = h.check("lost")
+    assert counts(r) == {"charges": 1}
+    assert r.examples[0].why == "order PAID but its charge was refunded (ch1)"
+
+
+def test_a_refunded_first_capture_beside_a_kept_one_is_fine():
+    h = History().paid("k1").charge("o1", status="voided")
+    assert h.check("lost").verdict is Verdict.VALID
+    assert h.check("duplicated").verdict is Verdict.VALID
+
+
+def test_a_charge_status_the_audit_does_not_know_makes_it_unknown_naming_it():
+    r = History().paid("k1").charge("o1", status="chargeback").check("lost")
+    assert r.verdict is Verdict.UNKNOWN and "'chargeback'" in r.note

@@ -56,3 +56,36 @@ def test_every_row_of_a_duplicated_intent_is_compared_with_the_cart():
     h = History().paid("k1").order("o1b", "k1", "PLACED", total=999)
     r = h.check("mismatch")
     assert counts(r) == {"orders": 1} and refs(r) == ["o1b"]
+
+
+# --- identity (issue 11) ---------------------------------------------------------------------------------------
+def test_a_replay_that_hands_a_diner_another_intents_order_is_named():
+    # k1 has its own order o1, but the replayed answer told it o2 — the order of intent k2.
+    h = History().paid("k1").paid("k2").intent("k3", order_id="o2", payment=None).order("o3", "k3", "PLACED")
+    r = h.check("mismatch")
+    assert counts(r) == {"orders": 1} and refs(r) == ["o3"]
+    assert r.examples[0].why.startswith("identity: diner was handed order o2, which is stored under key k2")
+
+
+def test_a_diner_handed_another_order_while_its_own_key_holds_none():
+    h = History().paid("k2").intent("k3", order_id="o2", payment=None)
+    r = h.check("mismatch")
+    assert counts(r) == {"orders": 1} and "identity" in r.examples[0].why and "no order carries this key" in \
+        r.examples[0].why
+
+
+def test_a_diner_told_an_order_id_its_key_does_not_hold():
+    h = History().intent("k1", order_id="o-told", payment=None).order("o1", "k1", "PLACED")
+    r = h.check("mismatch")
+    assert counts(r) == {"orders": 1}
+    assert r.examples[0].why == "identity: diner was told order o-told, but the order stored under its key is o1"
+
+
+def test_one_charge_captured_for_two_orders():
+    h = History()
+    for k in ("k1", "k2"):
+        o = "o" + k[1:]
+        h.intent(k).order(o, k).charge(o, cid="ch_same").ticket(o)
+    r = h.check("mismatch")
+    assert counts(r) == {"charges": 1}
+    assert r.examples[0].why == "identity: charge ch_same captured for orders o1 and o2"

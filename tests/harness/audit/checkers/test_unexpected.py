@@ -1,4 +1,4 @@
-from auditbuild import FAIL, FAILED, PENDING, PLACED, UNKNOWN, History, counts, refs
+from auditbuild import DECLINED, FAIL, FAILED, PENDING, PLACED, STALE, UNKNOWN, History, counts, refs
 
 from harness.audit import System, Verdict
 
@@ -77,4 +77,37 @@ def test_ticket_for_an_unknown_order():
 def test_paid_flow_is_valid():
     h = History().paid("k1").paid("k2", payment=UNKNOWN).intent("k3", order=FAIL, payment=None)
     h.intent("k4", payment=FAIL).order("o4", "k4", FAILED)
+    assert h.check("unexpected").verdict is Verdict.VALID
+
+
+# --- a yes the stack had no right to give (issue 11) ---------------------------------------------------------
+def test_a_cart_with_a_sold_out_dish_told_ok_is_unexpected():
+    h = History().intent("k1", payment=None, invalid=STALE).order("o1", "k1", PLACED)
+    r = h.check("unexpected")
+    assert counts(r) == {"orders": 1} and refs(r) == ["o1"] and "sold-out dish" in r.examples[0].why
+
+
+def test_a_stale_cart_taken_though_the_diner_heard_nothing_is_unexpected():
+    h = History().intent("k1", order=UNKNOWN, order_id="o1", payment=None, invalid=STALE).order("o1", "k1", PLACED)
+    assert counts(h.check("unexpected")) == {"orders": 1}
+
+
+def test_a_stale_cart_unknown_and_absent_is_fine():
+    h = History().paid("k2").intent("k1", order=UNKNOWN, payment=None, invalid=STALE)
+    assert h.check("unexpected").verdict is Verdict.VALID
+
+
+def test_a_declining_card_told_paid_is_unexpected():
+    h = History().paid("k1", invalid=DECLINED)
+    r = h.check("unexpected")
+    assert counts(r) == {"charges": 1} and "tok_declined card was charged" in r.examples[0].why
+
+
+def test_a_declining_card_captured_while_the_diner_heard_nothing_is_unexpected():
+    h = History().paid("k1", payment=UNKNOWN, invalid=DECLINED)
+    assert counts(h.check("unexpected")) == {"charges": 1}
+
+
+def test_a_refunded_charge_of_a_failed_order_is_money_given_back():
+    h = History().intent("k1", payment=FAIL, invalid=DECLINED).order("o1", "k1", FAILED).charge("o1", status="refunded")
     assert h.check("unexpected").verdict is Verdict.VALID
