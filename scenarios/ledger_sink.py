@@ -128,6 +128,11 @@ class LedgerWriter:
         for n in self.nodes.values():
             n.final = False
 
+    def expect(self, nodes: list[str]) -> None:
+        """Know every worker the master has: one that never ships an entry then leaves `complete` false."""
+        for n in nodes:
+            self.nodes.setdefault(n, NodeCounts())
+
     def finals_missing(self, nodes: list[str]) -> list[str]:
         return [n for n in nodes if not (n in self.nodes and self.nodes[n].final)]
 

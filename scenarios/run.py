@@ -127,6 +127,7 @@ def _wait_for_finals(environment, run: DinerushRun) -> None:
     runner, writer = environment.runner, run.writer
     assert writer is not None
     nodes = [c.id for c in runner.clients.all]
+    writer.expect(nodes)
     missing = writer.finals_missing(nodes)
     if not missing:
         return

@@ -98,3 +98,13 @@ def test_a_refusal_of_a_valid_cart_fails_the_audit(tmp_path: Path, capsys) -> No
     assert reaudit(d) is Exit.INVARIANT
     line = next(x for x in capsys.readouterr().out.splitlines() if "refused" in x)
     assert line.split()[:3] == ["FAIL", "refused", "1"] and "k8: valid cart answered http 422: unknown dish" in line
+
+
+def test_a_scheduled_fault_that_never_applied_is_inconclusive(tmp_path: Path, capsys) -> None:
+    d = run_folder(tmp_path, [entry(i) for i in range(3)], paid_reads(3))
+    run = json.loads((d / "run.json").read_text())
+    run["scheduled_faults"] = [{"entry": 0, "use": "kitchen_drop", "at": 64, "for": 5}]
+    (d / "run.json").write_text(json.dumps(run))
+    (d / "timeline.json").write_text("[]")          # the load ended before it was due
+    assert reaudit(d) is Exit.INCONCLUSIVE
+    assert "inconclusive: fault #1 kitchen_drop (at 64 s for 5 s) was never applied" in capsys.readouterr().out

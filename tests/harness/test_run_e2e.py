@@ -61,7 +61,7 @@ def test_the_correct_stack_passes_ci_gate(runs_root: Path) -> None:
     applied = [s for s in stamps if s["action"] == "apply"]
     assert len(applied) == 7 and len([s for s in stamps if s["action"] == "heal"]) == 7
     cases = ET.parse(run_dir / "junit.xml").getroot().iter("testcase")
-    assert {c.get("name") for c in cases} >= {"lost", "duplicated", "unexpected", "mismatch", "stuck"}
+    assert {c.get("name") for c in cases} >= {"lost", "duplicated", "unexpected", "mismatch", "stuck", "refused"}
     assert "<table" in (run_dir / "report.html").read_text()
     assert not (run_dir / "pg").exists()          # databases dropped, logs kept
     assert (run_dir / "logs" / "orders.log").exists()

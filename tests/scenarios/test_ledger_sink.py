@@ -125,3 +125,11 @@ def test_a_malformed_entry_is_refused_before_anything_is_written(tmp_path):
     with pytest.raises((KeyError, ValueError)):
         w.receive("a", [entry_to_wire(_entry(1)), {"key": "x"}], started=2, recorded=2, final=False)
     assert w.written == 0 and w.path.read_text() == ""
+
+
+def test_a_worker_that_never_shipped_leaves_the_ledger_incomplete(tmp_path):
+    w = _writer(tmp_path)
+    w.receive("a", [entry_to_wire(_entry(1))], started=1, recorded=1, final=True)
+    assert w.meta()["complete"] is True
+    w.expect(["a", "silent"])                      # the master knows a worker that never sent a batch
+    assert w.meta()["complete"] is False and w.finals_missing(["a", "silent"]) == ["silent"]
