@@ -23,6 +23,7 @@ OK, FAIL, UNK = Told.OK, Told.FAIL, Told.UNKNOWN
     (Answer(413, None), FAIL, False),
     (Answer(422, {"detail": "dish D06 is sold out"}), FAIL, False),
     (Answer(409, {"detail": "in flight"}), UNK, True),         # in flight: retry, never fail
+    (Answer(425, None), UNK, True),                            # "not now" is never a refusal (issue 11)
     (Answer(429, None), UNK, True),
     (Answer(500, None), UNK, True),
     (Answer(503, None), UNK, True),
@@ -50,7 +51,10 @@ def test_place_reasons_name_the_cause():
     (Answer(202, {"status": "PAYMENT_PENDING"}), UNK, True),
     (Answer(404, {"detail": "no such order"}), FAIL, False),
     (Answer(409, None), UNK, True),
+    (Answer(425, None), UNK, True),
+    (Answer(429, None), UNK, True),
     (Answer(502, None), UNK, True),
+    (Answer(503, None), UNK, True),
     (Answer(None, None, "timeout"), UNK, True),
 ])
 def test_classify_pay(answer, told, retry):
