@@ -31,59 +31,9 @@ from harness.report.locust_csv import read_stats_history
 from harness.report.slo import SLOConfig
 from harness.run import Interrupted, drain, save_final_reads, signals_raise
 from harness.targets import make_target
+from harness.capacity.under import Under, parse_under  # noqa: F401  (parse_under: re-exported for callers)
+from scenarios.diners.kinds import default_mix
 from scenarios.ledger import read_ledger
-
-DEFAULT_MIX = "dine_in=4,takeaway=3,impatient=2,pos=1"
-
-
-@dataclass(frozen=True)
-class Under:
-    """One fault held for the whole search (`--under NAME[:VALUE|:k=v,...]`)."""
-
-    fault: str
-    params: object        # the fault's typed Params
-    text: str
-
-    @property
-    def label(self) -> str:
-        return self.text
-
-
-def parse_under(text: str) -> Under:
-    """`weak_network:3g` (the fault's first parameter), `gateway_slow:latency_ms=800,jitter_ms=100`, `db_stall`."""
-    from faults.errors import FaultError, ParamError
-    from faults.registry import FAULTS, get
-
-    name, _, rest = (text or "").strip().partition(":")
-    try:
-        fault = get(name)
-    except FaultError:
-        raise UsageError(f"--under {text!r}: unknown fault {name!r}; use one of {', '.join(FAULTS)} "
-                         f"(e.g. weak_network:3g)") from None
-    infos = {p.name: p for p in fault.params}
-    raw: dict[str, object] = {}
-    if rest:
-        parts = [p.strip() for p in rest.split(",") if p.strip()]
-        if len(parts) == 1 and "=" not in parts[0] and fault.params:
-            parts = [f"{fault.params[0].name}={parts[0]}"]
-        for part in parts:
-            k, sep, v = part.partition("=")
-            info = infos.get(k.strip())
-            if not sep or info is None:
-                raise UsageError(f"--under {text!r}: {part!r} is not PARAM=VALUE with a param of {name} "
-                                 f"({', '.join(infos) or 'none'}); see `dinerush faults show {name}`")
-            v = v.strip()
-            try:
-                raw[info.name] = (v.lower() in ("1", "true", "yes", "on") if info.type is bool
-                                  else info.type(v) if info.type in (int, float) else v)
-            except ValueError:
-                raise UsageError(f"--under {text!r}: {info.name} must be {info.type.__name__}, not {v!r}") from None
-    try:
-        params = fault.parse(raw)
-    except ParamError as err:
-        raise UsageError(f"--under {text!r}: {err}") from None
-    return Under(fault.name, params, text.strip())
-
 
 @dataclass(frozen=True)
 class CapacityOptions:
@@ -96,7 +46,7 @@ class CapacityOptions:
     peak: Peak | None = None
     seed: int = 7
     bugs: tuple[str, ...] = ()
-    mix: str = DEFAULT_MIX
+    mix: str = field(default_factory=default_mix)
     out_root: Path = Path("runs")
     run_dir: Path | None = None
     target: str = "local"

@@ -108,7 +108,7 @@ class LoadSettings:
     shape: str = "none"
     peak_users: int = 20
     shape_seconds: float = 180.0
-    mix: str = "dine_in=5,takeaway=3,impatient=1,pos=1"
+    mix: str = ""                  # empty: the default weights of scenarios/diners/kinds.py
 
     def env(self) -> dict[str, str]:
         return {

@@ -109,7 +109,7 @@ def case_external_without_config(tmp: Path):
 
 
 def case_external_config_missing(tmp: Path):
-    return ["calm", "--target", "external", "--config", str(tmp / "absent.toml")], ["not found", "--config FILE"]
+    return ["calm", "--target", "external", "--config", str(tmp / "absent.toml")], ["--config", "not an existing file"]
 
 
 def case_external_config_incomplete(tmp: Path):

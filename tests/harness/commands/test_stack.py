@@ -104,4 +104,4 @@ def test_down_without_a_stack_says_so(runs: Path, capsys: pytest.CaptureFixture)
 def test_unknown_bug_is_a_usage_error(runs: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["up", "--bug", "no-such-bug", "--runs", str(runs)]) == 64
     err = capsys.readouterr().err
-    assert "unknown --bug no-such-bug" in err and len(err.strip().splitlines()) == 1
+    assert "'--bug'" in err and "unknown defect 'no-such-bug'" in err and len(err.strip().splitlines()) == 1
