@@ -9,7 +9,7 @@ from __future__ import annotations
 from locust import events
 
 from scenarios.diners.kinds import user_classes
-from scenarios.run import install
+from scenarios.locust_wiring import install
 from scenarios.locust_shape import DinerushShape  # noqa: F401  (dropped at init when --dinerush-shape none)
 
 globals().update(user_classes())  # Locust finds the user classes of every registered diner kind here

@@ -6,7 +6,6 @@ from pathlib import Path
 import typer
 
 from harness.commands import options as o
-from harness.commands.run import slo_config
 from scenarios.diners.kinds import default_mix
 
 
@@ -43,7 +42,7 @@ def capacity_cmd(
 
     opts = CapacityOptions(
         plan=SearchPlan(start_users, step_users, max_steps, bisect_rounds), step_seconds=step_seconds,
-        warmup_s=warmup, slo=slo_config(slo_place_p95_ms, slo_pay_p95_ms, slo_error_rate), under=under,
+        warmup_s=warmup, slo=o.slo_config(slo_place_p95_ms, slo_pay_p95_ms, slo_error_rate), under=under,
         slo_absolute=slo_absolute, peak=peak, seed=seed, bugs=o.unique(bug), mix=mix, out_root=out,
         run_dir=run_dir, target=target, config=config, allow_remote=allow_remote, workers=workers, budget_s=budget)
     code = capacity(opts, Progress.for_terminal(quiet))

@@ -144,6 +144,14 @@ def _peak(text: str):
     return parse_peak(text)
 
 
+def slo_config(place_p95_ms: float | None, pay_p95_ms: float | None, error_rate: float | None):
+    """The --slo-* options given (the others keep their defaults)."""
+    from harness.report.slo import SLOConfig
+
+    given = {"place_p95_ms": place_p95_ms, "pay_p95_ms": pay_p95_ms, "max_error_rate": error_rate}
+    return SLOConfig.from_mapping({k: v for k, v in given.items() if v is not None}, "--slo options")
+
+
 def unique(values: list[str]) -> tuple[str, ...]:
     """Repeated values once each, in order."""
     return tuple(dict.fromkeys(values))

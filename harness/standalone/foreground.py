@@ -39,12 +39,12 @@ def describe(stack: LocalStack) -> str:
     return "\n".join(lines)
 
 
-class Interrupted(BaseException):
+class SignalStop(BaseException):
     """SIGTERM turned into an exception, like Ctrl-C's KeyboardInterrupt."""
 
 
 def raise_interrupted(signum: int, _frame: object) -> None:
-    raise Interrupted(signal.Signals(signum).name)
+    raise SignalStop(signal.Signals(signum).name)
 
 
 def ignore_signals() -> None:
@@ -81,7 +81,7 @@ def run_foreground(run_dir: Path, options: StackOptions, runs: Path, supervisor:
                     reported.add(name)
                     typer.echo(f"warning: {name} exited (code {child.proc.returncode}): {child.log_tail(3)}",
                                err=True)
-    except (KeyboardInterrupt, Interrupted):
+    except (KeyboardInterrupt, SignalStop):
         typer.echo("stopping the stack")
     finally:
         ignore_signals()  # a second Ctrl-C must not cut the stop short; every stop step has its own timeout
@@ -104,7 +104,7 @@ def smoke(run_dir: Path, options: StackOptions) -> None:
         typer.echo(describe(stack))
         assert stack.endpoints is not None
         typer.echo(probe(stack.endpoints.orders_api_url, stack.endpoints.kitchen_url).line())
-    except Interrupted:
+    except SignalStop:
         raise typer.Abort() from None
     finally:
         ignore_signals()

@@ -43,7 +43,7 @@ def test_weights_are_positive_and_stories_one_line():
 
 
 def test_every_reader_takes_the_default_mix_from_the_table():
-    from harness.capacity.driver import CapacityOptions
+    from harness.capacity.context import CapacityOptions
     from harness.profiles import PROFILES, Profile
     from harness.runtime.compose import LoadSettings
 
@@ -79,7 +79,7 @@ class FakeUser:
 
 
 def test_apply_mix_weighs_every_registered_kind():
-    from scenarios.run import apply_mix
+    from scenarios.locust_wiring import apply_mix
 
     users = [FakeUser(k.name, k.name) for k in KINDS.values()]
     apply_mix(users, parse_mix("pos=2.5"))
@@ -88,7 +88,7 @@ def test_apply_mix_weighs_every_registered_kind():
 
 @pytest.mark.parametrize("kind", ["waiter", None])
 def test_apply_mix_refuses_a_user_class_of_an_unregistered_kind(kind):
-    from scenarios.run import apply_mix
+    from scenarios.locust_wiring import apply_mix
 
     users = [FakeUser("DineIn", "dine_in"), FakeUser("Waiter", kind)]
     with pytest.raises(ScenarioUsageError, match="Waiter.*not registered.*scenarios/diners/kinds.py"):

@@ -8,14 +8,6 @@ import typer
 from harness.commands import options as o
 
 
-def slo_config(place_p95_ms: float | None, pay_p95_ms: float | None, error_rate: float | None):
-    """The --slo-* options given (the others keep their defaults)."""
-    from harness.report.slo import SLOConfig
-
-    given = {"place_p95_ms": place_p95_ms, "pay_p95_ms": pay_p95_ms, "max_error_rate": error_rate}
-    return SLOConfig.from_mapping({k: v for k, v in given.items() if v is not None}, "--slo options")
-
-
 def run_cmd(
     profile: o.ProfileArg = "ci-gate",
     schedule: o.Schedule = None,
@@ -42,7 +34,7 @@ def run_cmd(
     prof = get_profile(profile).with_overrides(duration_s=duration, users=users, schedule=schedule)
     opts = RunOptions(profile=prof, seed=seed, bugs=o.unique(bug), out_root=out, run_dir=run_dir,
                       target=target, config=config, workers=workers, allow_remote=allow_remote,
-                      slo=slo_config(slo_place_p95_ms, slo_pay_p95_ms, slo_error_rate))
+                      slo=o.slo_config(slo_place_p95_ms, slo_pay_p95_ms, slo_error_rate))
     code = run(opts, Progress.for_terminal(quiet))
     raise typer.Exit(int(code))
 
