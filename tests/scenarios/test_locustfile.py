@@ -34,8 +34,9 @@ def test_a_user_class_of_an_unregistered_kind_is_refused_not_run_at_weight_1(tmp
     """A locustfile that adds its own diner class without registering its kind: exit 64 naming the table."""
     import subprocess
     import sys
+    from pathlib import Path
 
-    from conftest import REPO   # tests/scenarios/conftest.py
+    repo = Path(__file__).resolve().parents[2]
 
     locustfile = tmp_path / "with_waiter.py"
     locustfile.write_text(
@@ -45,7 +46,7 @@ def test_a_user_class_of_an_unregistered_kind_is_refused_not_run_at_weight_1(tmp
         "class Waiter(DinerUser):\n    kind = 'waiter'\n\n    @task\n    def serve(self):\n        pass\n")
     r = subprocess.run([sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--host",
                         "http://127.0.0.1:9", "-u", "1", "-t", "1s", "--dinerush-ledger", str(tmp_path / "l.jsonl")],
-                       cwd=REPO, capture_output=True, text=True, timeout=60)
+                       cwd=repo, capture_output=True, text=True, timeout=60)
     out = r.stdout + r.stderr
     assert r.returncode == 64, out[-2000:]
     assert "Waiter" in out and "not registered" in out and "scenarios/diners/kinds.py" in out, out[-2000:]
