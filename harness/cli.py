@@ -5,6 +5,7 @@ import importlib
 import sys
 
 import typer
+# typer (0.2x) vendors its own click: its usage errors are not `click.ClickException`s
 from typer._click.exceptions import NoArgsIsHelpError
 from typer._click.exceptions import UsageError as CommandLineError
 

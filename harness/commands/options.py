@@ -38,6 +38,7 @@ def whole(lo: int, hi: int | None = None) -> Callable[[str], int]:
         if value < lo or (hi is not None and value > hi):
             raise typer.BadParameter(f"{value} is out of range: give {accepts}")
         return value
+    parse.metavar = f"{lo}..{hi}" if hi is not None else f"{lo}.."   # type: ignore[attr-defined]
     return parse
 
 
@@ -54,6 +55,7 @@ def number(lo: float, hi: float, *, lo_open: bool = False, unit: str = "") -> Ca
         if not math.isfinite(value) or value < lo or (lo_open and value == lo) or value > hi:
             raise typer.BadParameter(f"{text} is out of range: give {accepts}")
         return value
+    parse.metavar = f"{'>' if lo_open else ''}{lo:g}..{hi:g}"   # type: ignore[attr-defined]
     return parse
 
 
@@ -157,33 +159,35 @@ def unique(values: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
+def ranged(parse: Callable[[str], object], help: str, *decls: str) -> typer.models.OptionInfo:
+    """An option whose value is a number in a range: the range shows in --help as its metavar."""
+    return typer.Option(*decls, parser=parse, metavar=parse.metavar, help=help)  # type: ignore[attr-defined]
+
+
 # ---- the options -----------------------------------------------------------------------------------------
 
 ProfileArg = Annotated[str, typer.Argument(parser=one_of(_profiles, "profile"), help="ci-gate | lunch-rush | calm")]
 Schedule = Annotated[Optional[str], typer.Option(
     help="a built-in schedule name or a TOML file (overrides the profile's)")]
-Duration = Annotated[Optional[float], typer.Option(parser=number(1, 86400, unit=" s"), help="load seconds (1 to 86400)")]
-Users = Annotated[Optional[int], typer.Option(parser=whole(1, 100_000), help="diners (the peak, for a shaped load)")]
-Seed = Annotated[int, typer.Option(parser=whole(0, SEED_MAX),
-                                   help="makes the diners' intents and the random nemesis reproducible (0 to 2^31-1)")]
-Bugs = Annotated[list[str], typer.Option("--bug", parser=bug_name,
+Duration = Annotated[Optional[float], ranged(number(1, 86400, unit=" s"), "load seconds (1 to 86400)")]
+Users = Annotated[Optional[int], ranged(whole(1, 100_000), "diners (the peak, for a shaped load)")]
+Seed = Annotated[int, ranged(whole(0, SEED_MAX),
+                             "makes the diners' intents and the random nemesis reproducible (0 to 2^31-1)")]
+Bugs = Annotated[list[str], typer.Option("--bug", parser=bug_name, metavar="DEFECT",
                                          help="switch on a seeded defect of the reference stack (repeatable)")]
 Target = Annotated[str, typer.Option(parser=one_of(_targets, "target"),
                                      help="local | external | compose (needs a Docker engine)")]
 Config = Annotated[Optional[Path], typer.Option(parser=existing_file, help="target config TOML (external)")]
-Workers = Annotated[int, typer.Option(parser=whole(0, max_workers()),
-                                      help=f"local Locust worker processes (0: one process; at most "
-                                           f"{WORKERS_PER_CPU} per CPU, {max_workers()} here)")]
+Workers = Annotated[int, ranged(whole(0, max_workers()), f"local Locust worker processes (0: one process; "
+                                                         f"at most {WORKERS_PER_CPU} per CPU)")]
 Out = Annotated[Path, typer.Option(parser=folder, help="folder for run folders")]
 RunDir = Annotated[Optional[Path], typer.Option(parser=folder, help="exact run folder (must be new or empty)")]
 AllowRemote = Annotated[bool, typer.Option(help="allow a target outside 127.0.0.1")]
 Quiet = Annotated[bool, typer.Option(help="no live progress")]
-SloPlaceMs = Annotated[Optional[float], typer.Option(parser=number(0, 600_000, lo_open=True, unit=" ms"),
-                                                     help="SLO: p95 place-order latency, ms")]
-SloPayMs = Annotated[Optional[float], typer.Option(parser=number(0, 600_000, lo_open=True, unit=" ms"),
-                                                   help="SLO: p95 pay latency, ms")]
-SloErrorRate = Annotated[Optional[float], typer.Option(parser=number(0, 1),
-                                                       help="SLO: max share of failed requests, 0 to 1 (0.02 = 2%)")]
+SloPlaceMs = Annotated[Optional[float], ranged(number(0, 600_000, lo_open=True, unit=" ms"),
+                                               "SLO: p95 place-order latency, ms")]
+SloPayMs = Annotated[Optional[float], ranged(number(0, 600_000, lo_open=True, unit=" ms"), "SLO: p95 pay latency, ms")]
+SloErrorRate = Annotated[Optional[float], ranged(number(0, 1), "SLO: max share of failed requests, 0 to 1 (0.02 = 2%)")]
 RunFolder = Annotated[Path, typer.Argument(parser=existing_folder,
                                            help="a run folder with ledger.jsonl and final_reads.json")]
 
@@ -194,25 +198,22 @@ Under = Annotated[Optional[HeldFault], typer.Option(
 Peak = Annotated[Optional[PeakRate], typer.Option(
     parser=via("--peak", _peak), metavar="RATE",
     help="expected peak: orders/min (1200 or 1200/min), 20/s, 3000/h, or diners (150diners); reports the headroom")]
-StartUsers = Annotated[int, typer.Option(parser=whole(1, 100_000), help="diners of the first step")]
-StepUsers = Annotated[int, typer.Option(parser=whole(1, 100_000), help="diners added per step")]
-MaxSteps = Annotated[int, typer.Option(parser=whole(1, 100),
-                                       help="steps of the ladder (a bisection adds up to --bisect-rounds)")]
-BisectRounds = Annotated[int, typer.Option(parser=whole(0, 20),
-                                           help="steps between the highest pass and the lowest fail above it")]
-StepSeconds = Annotated[float, typer.Option(parser=number(5, 600, unit=" s"),
-                                            help="seconds each step holds (the first fifth, ≤ 5 s, is warm-up)")]
-Warmup = Annotated[Optional[float], typer.Option(parser=number(0, 600, unit=" s"),
-                                                 help="seconds discarded at the start of each step")]
-Budget = Annotated[float, typer.Option(parser=number(0, 86400, lo_open=True, unit=" s"),
-                                       help="no new step starts after this many seconds of search")]
+StartUsers = Annotated[int, ranged(whole(1, 100_000), "diners of the first step")]
+StepUsers = Annotated[int, ranged(whole(1, 100_000), "diners added per step")]
+MaxSteps = Annotated[int, ranged(whole(1, 100), "steps of the ladder (a bisection adds up to --bisect-rounds)")]
+BisectRounds = Annotated[int, ranged(whole(0, 20), "steps between the highest pass and the lowest fail above it")]
+StepSeconds = Annotated[float, ranged(number(5, 600, unit=" s"),
+                                      "seconds each step holds (the first fifth, ≤ 5 s, is warm-up)")]
+Warmup = Annotated[Optional[float], ranged(number(0, 600, unit=" s"), "seconds discarded at the start of each step")]
+Budget = Annotated[float, ranged(number(0, 86400, lo_open=True, unit=" s"),
+                                 "no new step starts after this many seconds of search")]
 Mix = Annotated[str, typer.Option(parser=diner_mix, help="diner kind weights, KIND=WEIGHT,...")]
 
 # the local stack alone
 Menu = Annotated[Optional[Path], typer.Option("--menu", parser=existing_file,
                                               help="menu JSON (default: a small built-in menu)")]
-Runs = Annotated[Path, typer.Option("--runs", parser=folder,
-                                    help="folder for run folders and the detached stack's state (runs/stack/state.json)")]
+Runs = Annotated[Path, typer.Option(
+    "--runs", parser=folder, help="folder for run folders and the detached stack's state (runs/stack/state.json)")]
 StackRunDir = Annotated[Optional[Path], typer.Option("--run-dir", parser=folder,
                                                      help="run folder (default: runs/stack-<time>/)")]
 
