@@ -43,7 +43,7 @@ class SignalStop(BaseException):
     """SIGTERM turned into an exception, like Ctrl-C's KeyboardInterrupt."""
 
 
-def raise_interrupted(signum: int, _frame: object) -> None:
+def raise_signal_stop(signum: int, _frame: object) -> None:
     raise SignalStop(signal.Signals(signum).name)
 
 
@@ -54,8 +54,8 @@ def ignore_signals() -> None:
 
 def run_foreground(run_dir: Path, options: StackOptions, runs: Path, supervisor: bool) -> None:
     """Start, probe, print, then wait for Ctrl-C/SIGTERM; stop everything in every case."""
-    signal.signal(signal.SIGINT, raise_interrupted)
-    signal.signal(signal.SIGTERM, raise_interrupted)
+    signal.signal(signal.SIGINT, raise_signal_stop)
+    signal.signal(signal.SIGTERM, raise_signal_stop)
     stack = LocalStack(run_dir, options)
     try:
         stack.start()
@@ -97,7 +97,7 @@ def run_foreground(run_dir: Path, options: StackOptions, runs: Path, supervisor:
 
 def smoke(run_dir: Path, options: StackOptions) -> None:
     """Start the stack, prove one order end to end, stop it (SIGTERM ends it early, still stopping everything)."""
-    signal.signal(signal.SIGTERM, raise_interrupted)
+    signal.signal(signal.SIGTERM, raise_signal_stop)
     stack = LocalStack(run_dir, options)
     try:
         stack.start()

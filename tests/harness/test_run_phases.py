@@ -168,3 +168,11 @@ def test_a_run_that_drains_saves_its_final_reads_and_logs(run_options, clock, fa
     assert (run_dir / "final_reads.json").exists() and target.logs_collected and not target.is_up
     phases = [e["what"] for e in json.loads((run_dir / "run.json").read_text())["events"]]
     assert phases == ["probe", "load started", "drained"]
+
+
+def test_the_fake_target_offers_everything_the_target_protocol_asks():
+    """When the Target protocol grows (issue 14 item 2), this names what the fake must learn."""
+    from harness.targets import Target
+
+    asked = {n for n in vars(Target) if not n.startswith("_")} | set(Target.__annotations__)
+    assert asked - set(dir(FakeTarget(diner_url="http://127.0.0.1:9"))) == set()
