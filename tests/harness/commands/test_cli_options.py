@@ -104,3 +104,34 @@ def test_good_values_reach_the_run_options(monkeypatch, tmp_path):
     assert code == 0
     assert (opts.seed, opts.profile.users, opts.profile.duration_s, opts.workers) == (12, 3, 9.5, 1)
     assert opts.slo.max_error_rate == 0.05 and opts.bugs == ("no-idempotency",)
+
+
+FREE_TEXT = {("run", "schedule"), ("schedule check", "ref")}   # a built-in name or a TOML file, checked line by line
+
+
+def every_value_param():
+    import typer.main
+
+    from harness.cli import build_app
+
+    def walk(cmd, path):
+        for name, sub in (getattr(cmd, "commands", None) or {}).items():
+            yield from walk(sub, [*path, name])
+        if not getattr(cmd, "commands", None):
+            for p in cmd.params:
+                if not getattr(p, "is_flag", False):
+                    yield " ".join(path), p
+    yield from walk(typer.main.get_command(build_app()), [])
+
+
+def test_every_value_taking_option_is_parsed_by_a_declared_parser():
+    """No option reads a bare string or int: each goes through a parser of harness/commands/options.py."""
+    undeclared = []
+    for command, p in every_value_param():
+        parser = p.type_descriptor.parameter_info.parser
+        if (command, p.name) in FREE_TEXT:
+            continue
+        if parser is None or parser.__module__ != o.__name__:
+            undeclared.append(f"{command} {p.name}")
+    assert undeclared == []
+    assert {(c, p.name) for c, p in every_value_param()} >= FREE_TEXT   # the exceptions still exist
