@@ -5,7 +5,10 @@ them to harness.run, so a run's phases are tested in milliseconds and without a 
 """
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -65,3 +68,14 @@ def run_ctx(run_options, tmp_path: Path):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     return RunContext(run_options, run_dir, Progress(quiet=True))
+
+
+@pytest.fixture
+def stack_dir():
+    """A fresh folder a real stack can live in: PostgreSQL and RabbitMQ run as their own users when we are root,
+    so it is world-traversable (pytest's tmp_path is 0700). Removed afterwards unless DINERUSH_KEEP_TEST_RUN."""
+    path = Path(tempfile.mkdtemp(prefix="dinerush-test-"))
+    os.chmod(path, 0o755)
+    yield path
+    if not os.environ.get("DINERUSH_KEEP_TEST_RUN"):
+        shutil.rmtree(path, ignore_errors=True)

@@ -2,10 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -71,13 +67,8 @@ def test_a_step_without_meta_makes_the_ledger_not_whole(tmp_path):
 # ---- end to end: the real local stack, real Locust (short searches) -----------------------------------------
 
 @pytest.fixture()
-def out_dir():
-    # PostgreSQL and RabbitMQ run as their own users when we are root: pytest's 0700 tmp_path is not traversable.
-    root = Path(tempfile.mkdtemp(prefix="dinerush-captest-"))
-    os.chmod(root, 0o755)
-    yield root
-    if not os.environ.get("DINERUSH_KEEP_TEST_RUN"):
-        shutil.rmtree(root, ignore_errors=True)
+def out_dir(stack_dir):
+    return stack_dir   # tests/conftest.py: a folder PostgreSQL and RabbitMQ can enter
 
 
 def _summary(out):

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,11 +19,8 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture()
-def runs():
-    path = Path(tempfile.mkdtemp(prefix="dinerush-uptest-"))
-    os.chmod(path, 0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+def runs(stack_dir):
+    return stack_dir   # tests/conftest.py: a folder PostgreSQL and RabbitMQ can enter
 
 
 def dinerush(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
