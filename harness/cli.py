@@ -5,6 +5,9 @@ import importlib
 import sys
 
 import typer
+# typer (0.2x) vendors its own click: its usage errors are not `click.ClickException`s
+from typer._click.exceptions import NoArgsIsHelpError
+from typer._click.exceptions import UsageError as CommandLineError
 
 from harness.commands import MODULES
 from harness.errors import DinerushError, Exit
@@ -18,24 +21,28 @@ def build_app() -> typer.Typer:
     return app
 
 
+def usage_line(err: CommandLineError) -> str:
+    """A command-line mistake as one line: what was wrong and where to read more."""
+    ctx = err.ctx
+    where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    return " ".join(err.format_message().split()) + where
+
+
 def main(argv: list[str] | None = None) -> int:
     app = build_app()
     try:
-        rc = app(args=argv, standalone_mode=False)
+        rc = app(args=argv, prog_name="dinerush", standalone_mode=False)
     except DinerushError as err:
         print(f"dinerush: {err}", file=sys.stderr)
         return int(err.exit_code)
-    except typer.Abort:
+    except NoArgsIsHelpError:   # `dinerush`, `dinerush faults`: the help (already shown), as a usage answer
+        return int(Exit.USAGE)
+    except CommandLineError as err:    # a bad option value, an unknown option, a missing argument
+        print(f"dinerush: {usage_line(err)}", file=sys.stderr)
+        return int(Exit.USAGE)
+    except (typer.Abort, KeyboardInterrupt):
         print("dinerush: aborted", file=sys.stderr)
         return int(Exit.INCONCLUSIVE)
-    except Exception as err:  # click usage errors
-        import click
-        if isinstance(err, click.exceptions.Exit):
-            return err.exit_code
-        if isinstance(err, click.ClickException):
-            err.show()
-            return int(Exit.USAGE)
-        raise
     return rc if isinstance(rc, int) else 0
 
 

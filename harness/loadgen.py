@@ -31,7 +31,9 @@ class LoadSpec:
 
 
 @dataclass(frozen=True)
-class Progress:
+class LoadStats:
+    """The latest totals Locust wrote to its stats history (what the live progress line shows)."""
+
     users: int = 0
     rps: float = 0.0
     fail_per_s: float = 0.0
@@ -85,7 +87,7 @@ class LocustRun:
     def alive(self) -> bool:
         return self.child is not None and self.child.alive()
 
-    def progress(self) -> Progress:
+    def progress(self) -> LoadStats:
         """The latest 'Aggregated' row of Locust's stats history, or zeros before the first one."""
         try:
             with open(self.history_path, newline="") as fp:
@@ -94,11 +96,11 @@ class LocustRun:
                     if row.get("Name") == "Aggregated":
                         last = row
         except OSError:
-            return Progress()
+            return LoadStats()
         if last is None:
-            return Progress()
+            return LoadStats()
         p95 = last.get("95%", "N/A")
-        return Progress(
+        return LoadStats(
             users=int(float(last.get("User Count") or 0)),
             rps=float(last.get("Requests/s") or 0),
             fail_per_s=float(last.get("Failures/s") or 0),

@@ -1,9 +1,10 @@
 """Run profiles: a load, a fault timeline and a drain deadline under one name, in one table."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from harness.errors import UsageError
+from scenarios.diners.kinds import default_mix
 
 
 @dataclass(frozen=True)
@@ -15,7 +16,7 @@ class Profile:
     users: int               # flat users, or the peak of the shape
     spawn_rate: float
     shape: str = "none"
-    mix: str = "dine_in=4,takeaway=3,impatient=2,pos=1"
+    mix: str = field(default_factory=default_mix)   # diner kind weights; default: the kinds' table
     drain_deadline_s: float = 60.0
     min_paid: int = 50       # evidence floor: fewer intents placed and paid end to end make the run inconclusive
 

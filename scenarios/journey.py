@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from scenarios.data import Intent
 from scenarios.ledger import LedgerEntry, Told
-from scenarios.outcome import Verdict
+from scenarios.outcome import Reading
 
 STOPPED = "stopped before an answer"
 
@@ -29,7 +29,7 @@ class Journey:
     extra: dict[str, str] = field(default_factory=dict)
     closed: bool = False
 
-    def learnt_order(self, v: Verdict) -> None:
+    def learnt_order(self, v: Reading) -> None:
         self.order, self.order_reason = v.told, v.reason
         if v.order_id:
             if self.order_id and v.order_id != self.order_id:  # two orders for one key: the audit will judge
@@ -37,7 +37,7 @@ class Journey:
             else:
                 self.order_id = v.order_id
 
-    def learnt_payment(self, v: Verdict) -> None:
+    def learnt_payment(self, v: Reading) -> None:
         self.payment, self.payment_reason = v.told, v.reason
 
     def entry(self, ended_at: float | None = None) -> LedgerEntry:

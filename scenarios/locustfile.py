@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from locust import events
 
-from scenarios.diners import CounterPOS, DineIn, Impatient, Takeaway  # noqa: F401  (Locust finds the classes here)
-from scenarios.run import install
+from scenarios.diners.kinds import user_classes
+from scenarios.locust_wiring import install
 from scenarios.locust_shape import DinerushShape  # noqa: F401  (dropped at init when --dinerush-shape none)
 
+globals().update(user_classes())  # Locust finds the user classes of every registered diner kind here
 install(events)

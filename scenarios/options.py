@@ -10,11 +10,12 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scenarios.diners import kinds
 from scenarios.shapes import SHAPES
 
 USAGE_EXIT = 64
-KINDS = ("dine_in", "takeaway", "impatient", "pos")  # the diner kinds (scenarios/diners registers one class each)
-DEFAULT_MIX = "dine_in=5,takeaway=3,impatient=1,pos=1"
+KINDS = tuple(kinds.KINDS)              # the diner kinds, registered in scenarios/diners/kinds.py
+DEFAULT_MIX = kinds.default_mix()
 
 
 class ScenarioUsageError(ValueError):
@@ -52,7 +53,10 @@ def meta_path_for(ledger: Path) -> Path:
 
 
 def parse_mix(text: str) -> dict[str, float]:
-    """`dine_in=5,pos=1` → weights per kind (kinds left out weigh 0); at least one must be positive."""
+    """`dine_in=5,pos=1` → weights per kind (kinds left out weigh 0); at least one must be positive.
+    Empty text is the registered default mix."""
+    if not text.strip():
+        text = DEFAULT_MIX
     weights = {k: 0.0 for k in KINDS}
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, sep, value = part.partition("=")

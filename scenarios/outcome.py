@@ -25,7 +25,9 @@ class Answer:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Reading:
+    """What a diner reads from one answer: what it was told, whether to retry, and why (not the audit's Verdict)."""
+
     told: Told
     retry: bool
     reason: str
@@ -94,17 +96,17 @@ def _detail(body: dict | None) -> str:
     return (": " + text[:120]) if text else ""
 
 
-def _no_answer_or_5xx(a: Answer) -> Verdict | None:
+def _no_answer_or_5xx(a: Answer) -> Reading | None:
     if a.status is None or a.status == 0:
-        return Verdict(Told.UNKNOWN, True, a.error or "no answer")
+        return Reading(Told.UNKNOWN, True, a.error or "no answer")
     if a.status >= 500:
-        return Verdict(Told.UNKNOWN, True, f"http {a.status}{_detail(a.body)}")
+        return Reading(Told.UNKNOWN, True, f"http {a.status}{_detail(a.body)}")
     if a.status in RETRY_4XX:
-        return Verdict(Told.UNKNOWN, True, f"http {a.status}{_detail(a.body)}")
+        return Reading(Told.UNKNOWN, True, f"http {a.status}{_detail(a.body)}")
     return None
 
 
-def classify_place(a: Answer) -> Verdict:
+def classify_place(a: Answer) -> Reading:
     """POST /orders: 201/200 with an order id is ok; 400/404/413/422... a definite fail; else retry, unknown."""
     if (v := _no_answer_or_5xx(a)) is not None:
         return v
@@ -112,44 +114,44 @@ def classify_place(a: Answer) -> Verdict:
     if 200 <= a.status < 300:
         oid = (a.body or {}).get("order_id")
         if isinstance(oid, str) and oid:
-            return Verdict(Told.OK, False, f"http {a.status}", order_id=oid, status=(a.body or {}).get("status"))
-        return Verdict(Told.UNKNOWN, True, f"http {a.status} without an order id")
+            return Reading(Told.OK, False, f"http {a.status}", order_id=oid, status=(a.body or {}).get("status"))
+        return Reading(Told.UNKNOWN, True, f"http {a.status} without an order id")
     if 400 <= a.status < 500:
-        return Verdict(Told.FAIL, False, f"http {a.status}{_detail(a.body)}")
-    return Verdict(Told.UNKNOWN, True, f"unexpected http {a.status}")
+        return Reading(Told.FAIL, False, f"http {a.status}{_detail(a.body)}")
+    return Reading(Told.UNKNOWN, True, f"unexpected http {a.status}")
 
 
-def classify_pay(a: Answer) -> Verdict:
+def classify_pay(a: Answer) -> Reading:
     """POST /orders/{id}/pay: 200 PAID ok; 402 (declined) and other 4xx fail; 202 PAYMENT_PENDING retry."""
     if (v := _no_answer_or_5xx(a)) is not None:
         return v
     assert a.status is not None
     status = (a.body or {}).get("status")
     if a.status == 200 and status == "PAID":
-        return Verdict(Told.OK, False, "http 200 PAID", status=status)
+        return Reading(Told.OK, False, "http 200 PAID", status=status)
     if a.status == 202 or status == "PAYMENT_PENDING":
-        return Verdict(Told.UNKNOWN, True, f"http {a.status} PAYMENT_PENDING", status="PAYMENT_PENDING")
+        return Reading(Told.UNKNOWN, True, f"http {a.status} PAYMENT_PENDING", status="PAYMENT_PENDING")
     if a.status == 402 or status == "PAYMENT_FAILED":
-        return Verdict(Told.FAIL, False, f"http {a.status} PAYMENT_FAILED{_detail(a.body) if a.status != 402 else ''}",
+        return Reading(Told.FAIL, False, f"http {a.status} PAYMENT_FAILED{_detail(a.body) if a.status != 402 else ''}",
                        status="PAYMENT_FAILED")
     if 400 <= a.status < 500:
-        return Verdict(Told.FAIL, False, f"http {a.status}{_detail(a.body)}")
-    return Verdict(Told.UNKNOWN, True, f"unexpected http {a.status} {status or ''}".rstrip())
+        return Reading(Told.FAIL, False, f"http {a.status}{_detail(a.body)}")
+    return Reading(Told.UNKNOWN, True, f"unexpected http {a.status} {status or ''}".rstrip())
 
 
-def classify_status(a: Answer) -> Verdict:
+def classify_status(a: Answer) -> Reading:
     """GET /orders/{id}, read after a payment stayed unknown: PAID ok, PAYMENT_FAILED fail, else still unknown."""
     if (v := _no_answer_or_5xx(a)) is not None:
         return v
     status = (a.body or {}).get("status")
     if a.status == 200 and status == "PAID":
-        return Verdict(Told.OK, False, "read PAID", status=status)
+        return Reading(Told.OK, False, "read PAID", status=status)
     if a.status == 200 and status == "PAYMENT_FAILED":
-        return Verdict(Told.FAIL, False, "read PAYMENT_FAILED", status=status)
-    return Verdict(Told.UNKNOWN, True, f"read http {a.status} {status or ''}".rstrip(), status=status)
+        return Reading(Told.FAIL, False, "read PAYMENT_FAILED", status=status)
+    return Reading(Told.UNKNOWN, True, f"read http {a.status} {status or ''}".rstrip(), status=status)
 
 
-def merge_taps(a: Verdict, b: Verdict) -> Verdict:
+def merge_taps(a: Reading, b: Reading) -> Reading:
     """What the diner believes after both taps: any ok wins, then a definite fail, else unknown."""
     for told in (Told.OK, Told.FAIL):
         for v in (a, b):

@@ -33,20 +33,20 @@ def backoff_delay(retry: int, policy: RetryPolicy, rng: random.Random) -> float:
     return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
-class Verdictish(Protocol):
+class Retryable(Protocol):
     retry: bool
 
 
-def retry_loop(attempt: Callable[[int], Verdictish], policy: RetryPolicy, rng: random.Random,
-               sleep: Callable[[float], object]) -> tuple[Verdictish, int]:
-    """Call `attempt(n)` (n = 1, 2, ...) until its verdict says no retry or attempts run out.
+def retry_loop(attempt: Callable[[int], Retryable], policy: RetryPolicy, rng: random.Random,
+               sleep: Callable[[float], object]) -> tuple[Retryable, int]:
+    """Call `attempt(n)` (n = 1, 2, ...) until its reading says no retry or attempts run out.
 
-    Returns the last verdict and the number of attempts made.
+    Returns the last reading and the number of attempts made.
     """
     n = 1
     while True:
-        verdict = attempt(n)
-        if not verdict.retry or n >= policy.max_attempts:
-            return verdict, n
+        reading = attempt(n)
+        if not reading.retry or n >= policy.max_attempts:
+            return reading, n
         sleep(backoff_delay(n, policy, rng))
         n += 1

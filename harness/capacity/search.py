@@ -70,14 +70,14 @@ class StepResult:
     p50_pay_ms: float | None = None
     error_rate: float | None = None
     requests: int = 0
-    offered_ops: float | None = None       # users × per-diner demand (set by judge)
+    offered_ops: float | None = None       # users × per-diner demand (set by judge_step)
     passed: bool | None = None             # None: not judged yet
     clear: bool = False                    # failed by a margin
     why: tuple[str, ...] = ()
     resources: Resources | None = None
 
 
-def judge(step: StepResult, limits: Limits, demand_per_user: float | None) -> StepResult:
+def judge_step(step: StepResult, limits: Limits, demand_per_user: float | None) -> StepResult:
     """The step with its verdict: passed, clear (a clear failure) and why."""
     why: list[str] = []
     clear = False

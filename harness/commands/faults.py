@@ -6,6 +6,7 @@ import typer
 from faults.errors import FaultError
 from faults.registry import FAULTS, get
 from faults.schedule import builtin_names, check_schedule, load_schedule
+from harness.commands import options as o
 from harness.errors import UsageError
 
 
@@ -16,7 +17,7 @@ def faults_list() -> None:
         typer.echo(f"{f.name:<{width}}  {','.join(f.links):<32}  {f.description}")
 
 
-def faults_show(name: str = typer.Argument(..., help="a fault name (see `dinerush faults list`)")) -> None:
+def faults_show(name: o.FaultName) -> None:
     """Show one fault: its links, params and the toxics its defaults add."""
     try:
         fault = get(name)

@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.errors import SetupError
 from harness.runtime.procs import LOOPBACK
+from harness.runtime.rabbitmq import QueueDepth  # one record for the local and compose brokers
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = REPO_ROOT / "compose"
@@ -108,7 +109,7 @@ class LoadSettings:
     shape: str = "none"
     peak_users: int = 20
     shape_seconds: float = 180.0
-    mix: str = "dine_in=5,takeaway=3,impatient=1,pos=1"
+    mix: str = ""                  # empty: the default weights of scenarios/diners/kinds.py
 
     def env(self) -> dict[str, str]:
         return {
@@ -137,16 +138,6 @@ class ComposeEndpoints:
     gateway_dsn: str
     kitchen_dsn: str
     locust_ui: str
-
-
-@dataclass(frozen=True)
-class QueueDepth:
-    ready: int
-    unacked: int
-
-    @property
-    def total(self) -> int:
-        return self.ready + self.unacked
 
 
 @dataclass

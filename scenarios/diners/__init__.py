@@ -1,12 +1,4 @@
-"""The diner kinds, one module each, registered in one table (kind name → Locust user class)."""
-from __future__ import annotations
+"""The diner kinds, one module each, registered in one table: scenarios/diners/kinds.py.
 
-from scenarios.diners.base import DinerUser
-from scenarios.diners.dine_in import DineIn
-from scenarios.diners.impatient import Impatient
-from scenarios.diners.pos import CounterPOS
-from scenarios.diners.takeaway import Takeaway
-
-KINDS: dict[str, type[DinerUser]] = {cls.kind: cls for cls in (DineIn, Takeaway, Impatient, CounterPOS)}
-
-__all__ = ["KINDS", "DinerUser", "DineIn", "Takeaway", "Impatient", "CounterPOS"]
+Kept free of imports: the harness reads the table without importing Locust.
+"""

@@ -15,10 +15,10 @@ from locust.exception import CatchResponseError
 from scenarios.data import Intent, Menu, derive_rng
 from scenarios.journey import Journey
 from scenarios.ledger import Told
-from scenarios.outcome import (Answer, Verdict, answer_of, classify_pay, classify_place, classify_status,
+from scenarios.outcome import (Answer, Reading, answer_of, classify_pay, classify_place, classify_status,
                                 failure_of, menu_of)
 from scenarios.retry import RetryPolicy, backoff_delay, retry_loop
-from scenarios.run import DinerushRun
+from scenarios.locust_wiring import DinerushRun
 
 
 class DinerUser(FastHttpUser):
@@ -113,25 +113,25 @@ class DinerUser(FastHttpUser):
             self.rng, key=self.new_key(), kind=self.kind, channel=self.channel, menu=menu, table=table,
             stale_menu_rate=opts.stale_menu_rate, declined_rate=opts.declined_rate)
 
-    def place_once(self, j: Journey, name: str = "place") -> Verdict:
+    def place_once(self, j: Journey, name: str = "place") -> Reading:
         j.order_attempts += 1
         a = self.call(self.client, "POST", "/orders", name, body=j.intent.order_body(),
                       headers={"Idempotency-Key": j.intent.key})
         return classify_place(a)
 
-    def place(self, j: Journey, policy: RetryPolicy | None = None, name: str = "place") -> Verdict:
-        """POST /orders with retries on the same key; the journey learns the last verdict."""
+    def place(self, j: Journey, policy: RetryPolicy | None = None, name: str = "place") -> Reading:
+        """POST /orders with retries on the same key; the journey learns the last reading."""
         v, _ = retry_loop(lambda n: self.place_once(j, name), policy or self.place_policy, self.jitter, gevent.sleep)
         j.learnt_order(v)
         return v
 
-    def pay_once(self, j: Journey) -> Verdict:
+    def pay_once(self, j: Journey) -> Reading:
         j.pay_tried = True
         j.payment_attempts += 1
         a = self.call(self.pay_client, "POST", f"/orders/{j.order_id}/pay", "pay", body={"card": j.intent.card})
         return classify_pay(a)
 
-    def pay(self, j: Journey, policy: RetryPolicy | None = None) -> Verdict:
+    def pay(self, j: Journey, policy: RetryPolicy | None = None) -> Reading:
         """POST /orders/{id}/pay with retries; if still unknown, read the order a few times to learn the end."""
         j.pay_tried = True
         v, _ = retry_loop(lambda n: self.pay_once(j), policy or self.pay_policy, self.jitter, gevent.sleep)
@@ -140,16 +140,16 @@ class DinerUser(FastHttpUser):
             v = self.poll_payment(j, first_reason=v.reason)
         return v
 
-    def poll_payment(self, j: Journey, first_reason: str) -> Verdict:
+    def poll_payment(self, j: Journey, first_reason: str) -> Reading:
         policy = RetryPolicy(self.dinerush.options.polls, self.poll_policy.base_seconds, self.poll_policy.cap_seconds)
         gevent.sleep(backoff_delay(1, policy, self.jitter))
         v, n = retry_loop(lambda n: classify_status(self.call(self.client, "GET", f"/orders/{j.order_id}", "status")),
                           policy, self.jitter, gevent.sleep)
         j.extra["status_reads"] = str(n)
         if v.told is not Told.UNKNOWN:
-            v = Verdict(v.told, False, f"{first_reason}; then {v.reason}", status=v.status)
+            v = Reading(v.told, False, f"{first_reason}; then {v.reason}", status=v.status)
         else:
-            v = Verdict(Told.UNKNOWN, False, f"{first_reason}; {v.reason}", status=v.status)
+            v = Reading(Told.UNKNOWN, False, f"{first_reason}; {v.reason}", status=v.status)
         j.learnt_payment(v)
         return v
 

@@ -11,7 +11,7 @@ from locust import task
 
 from scenarios.diners.base import DinerUser
 from scenarios.ledger import Told
-from scenarios.outcome import Verdict, merge_taps
+from scenarios.outcome import Reading, merge_taps
 from scenarios.retry import RetryPolicy, retry_loop
 
 
@@ -22,7 +22,7 @@ class Impatient(DinerUser):
     pay_policy = RetryPolicy(max_attempts=6, base_seconds=0.1, cap_seconds=0.8)
     pay_patience = 0.5
 
-    def tap(self, j) -> Verdict:
+    def tap(self, j) -> Reading:
         v, _ = retry_loop(lambda n: self.place_once(j), self.place_policy, self.jitter, gevent.sleep)
         return v
 
@@ -36,7 +36,7 @@ class Impatient(DinerUser):
         try:
             taps = [gevent.spawn(self.tap, j), gevent.spawn(self.tap, j)]
             gevent.joinall(taps)
-            first, second = (g.value if g.successful() else Verdict(Told.UNKNOWN, False, "tap failed") for g in taps)
+            first, second = (g.value if g.successful() else Reading(Told.UNKNOWN, False, "tap failed") for g in taps)
             for v in (first, second):  # learn both ids, so two orders for one key are on record
                 if v.order_id:
                     j.learnt_order(v)

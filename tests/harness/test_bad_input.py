@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import socket
-import tempfile
 from pathlib import Path
 
 import psutil
@@ -109,7 +107,7 @@ def case_external_without_config(tmp: Path):
 
 
 def case_external_config_missing(tmp: Path):
-    return ["calm", "--target", "external", "--config", str(tmp / "absent.toml")], ["not found", "--config FILE"]
+    return ["calm", "--target", "external", "--config", str(tmp / "absent.toml")], ["--config", "not an existing file"]
 
 
 def case_external_config_incomplete(tmp: Path):
@@ -195,12 +193,9 @@ def test_toxiproxy_binary_lookup_names_make_setup(tmp_path: Path, monkeypatch) -
 
 
 @pytest.fixture
-def traversable(monkeypatch):
-    """A run root PostgreSQL/RabbitMQ (their own users when we are root) can enter."""
-    root = Path(tempfile.mkdtemp(prefix="dinerush-badinput-"))
-    os.chmod(root, 0o755)
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
+def traversable(stack_dir):
+    """A run root PostgreSQL/RabbitMQ (their own users when we are root) can enter (tests/conftest.py)."""
+    return stack_dir
 
 
 def children() -> set[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from scenarios.data import DinerFactory, derive_rng, make_menu
 from scenarios.journey import STOPPED, Journey
 from scenarios.ledger import Invalid, LedgerEntry, Told
-from scenarios.outcome import Verdict, merge_taps
+from scenarios.outcome import Reading, merge_taps
 
 import json
 
@@ -25,7 +25,7 @@ def test_a_journey_stopped_before_any_answer_is_unknown_with_no_payment():
 
 def test_a_journey_stopped_while_paying_is_ok_then_unknown():
     j = _journey()
-    j.learnt_order(Verdict(Told.OK, False, "http 201", order_id="o1"))
+    j.learnt_order(Reading(Told.OK, False, "http 201", order_id="o1"))
     j.pay_tried = True
     e = j.entry()
     assert (e.order, e.order_id, e.payment, e.payment_reason) == (Told.OK, "o1", Told.UNKNOWN, STOPPED)
@@ -34,8 +34,8 @@ def test_a_journey_stopped_while_paying_is_ok_then_unknown():
 def test_a_finished_journey_carries_what_was_learnt_and_round_trips():
     j = _journey(card_rate=1.0, table=None)
     j.order_attempts, j.payment_attempts, j.pay_tried = 2, 1, True
-    j.learnt_order(Verdict(Told.OK, False, "http 201", order_id="o1"))
-    j.learnt_payment(Verdict(Told.FAIL, False, "http 402 PAYMENT_FAILED"))
+    j.learnt_order(Reading(Told.OK, False, "http 201", order_id="o1"))
+    j.learnt_payment(Reading(Told.FAIL, False, "http 402 PAYMENT_FAILED"))
     e = j.entry()
     assert e.extra == {"channel": "dine_in", "card": "tok_declined"}
     assert Invalid.DECLINED_CARD in e.invalid
@@ -45,16 +45,16 @@ def test_a_finished_journey_carries_what_was_learnt_and_round_trips():
 
 def test_two_order_ids_for_one_key_are_both_recorded():
     j = _journey()
-    j.learnt_order(Verdict(Told.OK, False, "http 201", order_id="o1"))
-    j.learnt_order(Verdict(Told.OK, False, "http 201", order_id="o2"))
+    j.learnt_order(Reading(Told.OK, False, "http 201", order_id="o1"))
+    j.learnt_order(Reading(Told.OK, False, "http 201", order_id="o2"))
     e = j.entry()
     assert e.order_id == "o1" and e.extra["other_order_id"] == "o2"
 
 
 def test_merge_taps_prefers_ok_then_fail_then_unknown():
-    ok = Verdict(Told.OK, False, "201", order_id="o")
-    fail = Verdict(Told.FAIL, False, "422")
-    unk = Verdict(Told.UNKNOWN, True, "timeout")
+    ok = Reading(Told.OK, False, "201", order_id="o")
+    fail = Reading(Told.FAIL, False, "422")
+    unk = Reading(Told.UNKNOWN, True, "timeout")
     assert merge_taps(unk, ok) is ok and merge_taps(ok, fail) is ok
     assert merge_taps(unk, fail) is fail
     assert merge_taps(unk, unk) is unk

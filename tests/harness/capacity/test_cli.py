@@ -12,7 +12,7 @@ from harness.cli import main
     (["--under", "weak_network:6g"], "choose one of"),
     (["--step-seconds", "1"], "--step-seconds"),
     (["--start-users", "0"], "--start-users"),
-    (["--slo-error-rate", "-1"], "max_error_rate"),
+    (["--slo-error-rate", "-1"], "--slo-error-rate"),
     (["--mix", "robots=1"], "--mix"),
     (["--bug", "no-such-bug"], "no-such-bug"),
 ])

@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from harness.capacity.driver import CapacityOptions, _merge_ledgers, parse_under
+from harness.capacity.context import CapacityOptions
+from harness.capacity.ledgers import merge_step_ledgers
+from harness.capacity.under import parse_under
 from harness.errors import UsageError
 from harness.finish import load_ledger
 from scenarios.ledger import Item, LedgerEntry, Told
@@ -53,7 +51,7 @@ def _step(dir_, keys, conserved=True):
 def test_merged_ledger_holds_every_step(tmp_path):
     _step(tmp_path / "steps" / "01-10u", ["a", "b"])
     _step(tmp_path / "steps" / "02-20u", ["c"])
-    _merge_ledgers(tmp_path, [tmp_path / "steps" / "01-10u", tmp_path / "steps" / "02-20u"])
+    merge_step_ledgers(tmp_path, [tmp_path / "steps" / "01-10u", tmp_path / "steps" / "02-20u"])
     entries, problems = load_ledger(tmp_path)
     assert [e.key for e in entries] == ["a", "b", "c"] and problems == []
 
@@ -61,7 +59,7 @@ def test_merged_ledger_holds_every_step(tmp_path):
 def test_a_step_without_meta_makes_the_ledger_not_whole(tmp_path):
     _step(tmp_path / "steps" / "01-10u", ["a"])
     (tmp_path / "steps" / "02-20u").mkdir(parents=True)
-    _merge_ledgers(tmp_path, [tmp_path / "steps" / "01-10u", tmp_path / "steps" / "02-20u"])
+    merge_step_ledgers(tmp_path, [tmp_path / "steps" / "01-10u", tmp_path / "steps" / "02-20u"])
     _, problems = load_ledger(tmp_path)
     assert problems and "not whole" in problems[0]
 
@@ -69,13 +67,8 @@ def test_a_step_without_meta_makes_the_ledger_not_whole(tmp_path):
 # ---- end to end: the real local stack, real Locust (short searches) -----------------------------------------
 
 @pytest.fixture()
-def out_dir():
-    # PostgreSQL and RabbitMQ run as their own users when we are root: pytest's 0700 tmp_path is not traversable.
-    root = Path(tempfile.mkdtemp(prefix="dinerush-captest-"))
-    os.chmod(root, 0o755)
-    yield root
-    if not os.environ.get("DINERUSH_KEEP_TEST_RUN"):
-        shutil.rmtree(root, ignore_errors=True)
+def out_dir(stack_dir):
+    return stack_dir   # tests/conftest.py: a folder PostgreSQL and RabbitMQ can enter
 
 
 def _summary(out):

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.audit.model import AuditResult, CheckResult, Example, System, SystemCount, Verdict
-from harness.capacity.driver import CapacityOptions
+from harness.capacity.context import CapacityOptions
 from harness.capacity.report import write_capacity_reports
-from harness.capacity.search import Limits, Peak, Resources, StepResult, conclude, judge
+from harness.capacity.search import Limits, Peak, Resources, StepResult, conclude, judge_step
 from harness.errors import Exit
 
 LIM = Limits()
@@ -41,7 +41,7 @@ def steps() -> list[StepResult]:
                       error_rate=0, resources=res),
            StepResult(3, 30, window_s=20, attempted_ops=22, served_ops=21, p95_place_ms=2500, p95_pay_ms=3000,
                       error_rate=0.002, resources=res)]
-    return [judge(r, LIM, 1.0) for r in raw]
+    return [judge_step(r, LIM, 1.0) for r in raw]
 
 
 def audit_result(bad: bool) -> AuditResult:

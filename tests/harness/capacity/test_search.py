@@ -7,7 +7,7 @@ from typing import Callable
 import pytest
 
 from harness.capacity.search import (Limits, OutcomeKind, Peak, SearchPlan, StepResult, bounds, conclude,
-                                     demand_per_user, headroom, judge, next_step, parse_peak)
+                                     demand_per_user, headroom, judge_step, next_step, parse_peak)
 from harness.errors import UsageError
 
 LIMITS = Limits(place_p95_ms=1000, pay_p95_ms=2000, max_error_rate=0.01)
@@ -28,7 +28,7 @@ def measure(users: int, *, knee_users: float, per_user: float = 1.0, noise: floa
 def run_search(plan: SearchPlan, stack: Callable[[int, int, str], StepResult], limits: Limits = LIMITS):
     raw: list[StepResult] = []
     for _ in range(50):
-        judged = [judge(r, limits, demand_per_user(raw)) for r in raw]
+        judged = [judge_step(r, limits, demand_per_user(raw)) for r in raw]
         nxt = next_step(plan, judged)
         if nxt is None:
             return judged, conclude(judged)
@@ -108,19 +108,19 @@ def test_served_falling_behind_offered_fails_the_step():
     slow = StepResult(2, 40, attempted_ops=15.0, served_ops=15.0, p95_place_ms=400, p95_pay_ms=400, error_rate=0)
     per = demand_per_user([first, slow])
     assert per == pytest.approx(1.0)
-    j = judge(slow, LIMITS, per)
+    j = judge_step(slow, LIMITS, per)
     assert j.offered_ops == pytest.approx(40) and j.passed is False and j.clear
     assert "served 15.0/s < 60% of offered 40.0/s" in j.why[0]
 
 
 def test_floors_raise_the_latency_limits():
     step = StepResult(1, 10, attempted_ops=1, served_ops=1, p95_place_ms=2400, p95_pay_ms=2600, error_rate=0)
-    assert judge(step, LIMITS, None).passed is False
-    assert judge(step, Limits(place_floor_ms=2000, pay_floor_ms=2000), None).passed is True
+    assert judge_step(step, LIMITS, None).passed is False
+    assert judge_step(step, Limits(place_floor_ms=2000, pay_floor_ms=2000), None).passed is True
 
 
 def test_missing_latency_is_a_clear_failure():
-    j = judge(StepResult(1, 10, p95_place_ms=None, p95_pay_ms=None, error_rate=None), LIMITS, None)
+    j = judge_step(StepResult(1, 10, p95_place_ms=None, p95_pay_ms=None, error_rate=None), LIMITS, None)
     assert j.passed is False and j.clear and "no place request finished" in j.why
 
 
@@ -141,9 +141,9 @@ def test_parse_peak_refuses_bad_input(bad):
 
 def _outcome(served: float, kind: str = "knee"):
     ok = StepResult(1, 10, attempted_ops=served, served_ops=served, p95_place_ms=50, p95_pay_ms=50, error_rate=0)
-    results = [judge(ok, LIMITS, None)]
+    results = [judge_step(ok, LIMITS, None)]
     if kind == "knee":
-        results.append(judge(StepResult(2, 20, p95_place_ms=5000, p95_pay_ms=50, error_rate=0), LIMITS, None))
+        results.append(judge_step(StepResult(2, 20, p95_place_ms=5000, p95_pay_ms=50, error_rate=0), LIMITS, None))
     return conclude(results)
 
 
@@ -163,7 +163,7 @@ def test_headroom_short_and_from_diners():
 def test_headroom_lower_bound_and_none_passed():
     assert headroom(_outcome(50.0, "never"), Peak(orders_per_s=10)).sentence.startswith(
         "capacity ≥ 50.0 orders/s is ≥ 5.0× your expected peak")
-    none = conclude([judge(StepResult(1, 10, p95_place_ms=9000, p95_pay_ms=50, error_rate=0), LIMITS, None)])
+    none = conclude([judge_step(StepResult(1, 10, p95_place_ms=9000, p95_pay_ms=50, error_rate=0), LIMITS, None)])
     h = headroom(none, Peak(orders_per_s=10))
     assert not h.enough and "no load met the SLO" in h.sentence
 

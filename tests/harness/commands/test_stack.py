@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,11 +19,8 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture()
-def runs():
-    path = Path(tempfile.mkdtemp(prefix="dinerush-uptest-"))
-    os.chmod(path, 0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+def runs(stack_dir):
+    return stack_dir   # tests/conftest.py: a folder PostgreSQL and RabbitMQ can enter
 
 
 def dinerush(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
@@ -104,4 +99,4 @@ def test_down_without_a_stack_says_so(runs: Path, capsys: pytest.CaptureFixture)
 def test_unknown_bug_is_a_usage_error(runs: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["up", "--bug", "no-such-bug", "--runs", str(runs)]) == 64
     err = capsys.readouterr().err
-    assert "unknown --bug no-such-bug" in err and len(err.strip().splitlines()) == 1
+    assert "'--bug'" in err and "unknown defect 'no-such-bug'" in err and len(err.strip().splitlines()) == 1

@@ -101,12 +101,16 @@ def _usage_exit(message: str) -> None:
     sys.exit(USAGE_EXIT)
 
 
-def _apply_mix(environment, options: DinerushOptions) -> None:
-    for cls in environment.user_classes:
+def apply_mix(user_classes, mix: dict[str, float]) -> None:
+    """Give every user class its kind's weight; a class whose kind is not registered (scenarios/diners/kinds.py)
+    is a usage error, never a diner left at Locust's default weight 1."""
+    for cls in user_classes:
         kind = getattr(cls, "kind", None)
-        if kind in options.mix:
-            w = options.mix[kind]
-            cls.weight = int(w) if float(w).is_integer() else w
+        if kind not in mix:
+            raise ScenarioUsageError(f"user class {cls.__name__} has diner kind {kind!r}, which is not registered: "
+                                     f"add it to scenarios/diners/kinds.py (registered: {', '.join(mix)})")
+        w = mix[kind]
+        cls.weight = int(w) if float(w).is_integer() else w
 
 
 def _select_shape(environment, options: DinerushOptions) -> None:
@@ -165,7 +169,11 @@ def install(events) -> None:
             return
         opts = run.options
         if kind in ("master", "local"):
-            _apply_mix(environment, opts)
+            try:
+                apply_mix(environment.user_classes, opts.mix)
+            except ScenarioUsageError as exc:
+                _usage_exit(str(exc))
+                return
             _select_shape(environment, opts)
             run.writer = sink.LedgerWriter(opts.ledger, opts.meta_path, opts.run_id, opts.seed)
             try:

@@ -1,0 +1,114 @@
+"""What one capacity search is asked to do (CapacityOptions) and what it accumulates (CapacityContext)."""
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from harness.capacity.search import Limits, Peak, SearchPlan, StepResult, demand_per_user, judge_step
+from harness.capacity.under import Under
+from harness.errors import UsageError
+from harness.profiles import Profile
+from harness.progress import Progress
+from harness.report.slo import SLOConfig
+from scenarios.diners.kinds import default_mix
+
+
+@dataclass(frozen=True)
+class CapacityOptions:
+    plan: SearchPlan = field(default_factory=SearchPlan)
+    step_seconds: float = 25.0
+    warmup_s: float | None = None       # None: a fifth of the step, at most 5 s
+    slo: SLOConfig = field(default_factory=SLOConfig)
+    under: Under | None = None
+    slo_absolute: bool = False          # under a fault: judge latency as-is, not on top of the fault's floor
+    peak: Peak | None = None
+    seed: int = 7
+    bugs: tuple[str, ...] = ()
+    mix: str = field(default_factory=default_mix)
+    out_root: Path = Path("runs")
+    run_dir: Path | None = None
+    target: str = "local"
+    config: Path | None = None
+    allow_remote: bool = False
+    workers: int = 0
+    stop_timeout_s: float = 15.0
+    drain_deadline_s: float = 60.0
+    budget_s: float = 540.0             # no new step starts after this many seconds of search
+
+    def __post_init__(self) -> None:
+        if not 5 <= self.step_seconds <= 600:
+            raise UsageError("--step-seconds must be between 5 and 600")
+        if self.warmup_s is not None and not 0 <= self.warmup_s < self.step_seconds:
+            raise UsageError("--warmup must be 0 or more and shorter than --step-seconds")
+
+    @property
+    def warmup(self) -> float:
+        return self.warmup_s if self.warmup_s is not None else min(5.0, self.step_seconds / 5)
+
+    @property
+    def profile(self) -> Profile:
+        """A run profile view, for code shared with `dinerush run` (targets, reports)."""
+        return Profile(self.name, "capacity search", schedule="none", duration_s=self.step_seconds,
+                       users=self.plan.start_users, spawn_rate=self.plan.start_users,
+                       drain_deadline_s=self.drain_deadline_s)
+
+    @property
+    def name(self) -> str:
+        return "capacity" + (f"-under-{self.under.text.replace(':', '-').replace(',', '-').replace('=', '')}"
+                             if self.under else "")
+
+    def limits(self, floors: tuple[float, float] = (0.0, 0.0)) -> Limits:
+        return Limits(self.slo.place_p95_ms, self.slo.pay_p95_ms, self.slo.max_error_rate,
+                      place_floor_ms=floors[0], pay_floor_ms=floors[1])
+
+
+@dataclass
+class CapacityContext:
+    """What the search accumulates (handed to the target, which records events on it)."""
+
+    options: CapacityOptions
+    run_dir: Path
+    progress: Progress
+    phase: str = "init"
+    run_tag: str = field(default_factory=lambda: "c" + secrets.token_hex(3))
+    raw: list[StepResult] = field(default_factory=list)      # measured, not judged
+    floors: tuple[float, float] = (0.0, 0.0)
+    inconclusive: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
+    probe_line: str = ""
+    fault_detail: str = ""
+    fault_window: tuple[float, float | None] | None = None    # epoch seconds
+    load_started_wall: float | None = None
+    load_ended_wall: float | None = None
+    started_wall: float = field(default_factory=time.time)
+
+    def event(self, what: str, **detail) -> None:
+        self.events.append({"wall": time.time(), "phase": self.phase, "what": what, **detail})
+
+    @property
+    def limits(self) -> Limits:
+        return self.options.limits(self.floors)
+
+    def judged(self) -> list[StepResult]:
+        demand = demand_per_user(self.raw)
+        return [judge_step(r, self.limits, demand) for r in self.raw]
+
+
+def new_run_dir(options: CapacityOptions) -> Path:
+    if options.run_dir is not None:
+        path = Path(options.run_dir)
+    else:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = options.out_root / f"{stamp}-{options.name}"
+        n = 1
+        while path.exists():
+            n += 1
+            path = options.out_root / f"{stamp}-{options.name}-{n}"
+    if path.exists() and any(path.iterdir()):
+        raise UsageError(f"run folder {path} is not empty: choose another --out or remove it")
+    path.mkdir(parents=True, exist_ok=True)
+    return path.resolve()

@@ -1,0 +1,32 @@
+"""The steps' ledgers merged into one run ledger (+ meta), so the audit judges every intent of the search."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def merge_step_ledgers(run_dir: Path, step_dirs: list[Path]) -> None:
+    """All steps' ledgers as one run ledger (+ meta), so the audit judges every intent of the search."""
+    if not step_dirs:
+        return
+    started = written = 0
+    conserved = complete = True
+    missing: list[str] = []
+    with open(run_dir / "ledger.jsonl", "w", encoding="utf-8") as out:
+        for d in step_dirs:
+            led = d / "ledger.jsonl"
+            if led.exists():
+                out.write(led.read_text(encoding="utf-8"))
+            try:
+                meta = json.loads((d / "ledger.meta.json").read_text())
+            except (OSError, ValueError):
+                missing.append(d.name)
+                continue
+            started += int(meta.get("started", 0))
+            written += int(meta.get("written", 0))
+            conserved = conserved and bool(meta.get("conserved"))
+            complete = complete and bool(meta.get("complete", True))
+    meta = {"format": "merged", "steps": [d.name for d in step_dirs], "started": started, "written": written,
+            "conserved": conserved and not missing, "complete": complete and not missing,
+            "missing_meta": missing}
+    (run_dir / "ledger.meta.json").write_text(json.dumps(meta, indent=1))
