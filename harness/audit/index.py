@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from harness.audit.history import ChargeRow, FinalReads, OrderRow, TicketRow
+from harness.audit.model import Timeline
 from scenarios.ledger import Item, LedgerEntry
 
 PAID = "PAID"
@@ -30,6 +31,7 @@ CAPTURED = "captured"
 @dataclass(frozen=True)
 class AuditOptions:
     max_examples: int = 5                    # per checker and per system of record
+    timeline: Timeline | None = None         # fault windows each finding is blamed on (None: no blame)
     # A pay request that never reached the server leaves the order PLACED and the diner `unknown`:
     # nothing is in flight, so by default it is an absent payment (pass). True counts it as stuck.
     placed_after_unknown_pay_is_stuck: bool = False
