@@ -13,6 +13,8 @@ from harness.audit.history import FinalReads
 from harness.errors import Exit, UsageError
 from harness.report import (FaultWindow, RunMeta, SLOConfig, evaluate_slos, find_stats_history,
                             read_stats_history, write_reports)
+from harness.report.blame import cluster_lines, timeline
+from harness.report.kitchen import KitchenLags, recovery
 from scenarios.ledger import LedgerEntry, read_ledger
 
 
@@ -73,29 +75,35 @@ def judge(run_dir: Path, run: dict, stamps: list[dict], inconclusive: list[str],
     reads = load_reads(run_dir)
     if reads is None:
         inconclusive.append("no final reads (final_reads.json)")
-    index = Index.build(entries, reads, AuditOptions())
-    result = audit(entries, reads, index=index)
-    figs = figures(entries, reads, index=index)
     started = run.get("load_started") or (min((e.started_at for e in entries), default=0.0) if entries else 0.0)
     ended = run.get("load_ended") or started
+    windows = fault_windows(stamps, started)
+    index = Index.build(entries, reads, AuditOptions(timeline=timeline(windows, started, ended)))
+    result = audit(entries, reads, index=index)
+    figs = figures(entries, reads, index=index)
     prof = run.get("profile") or {}
     meta = RunMeta(run_id=run_dir.name, profile=prof.get("name", "?"), started_at=started, ended_at=ended,
                    target=run.get("target", "local"), seed=run.get("seed"), users=prof.get("users"),
                    schedule=prof.get("schedule"), bugs=tuple(run.get("bugs") or ()),
                    extra={k: str(v) for k, v in (run.get("extra") or {}).items()})
     cfg = _slo_config(run.get("slo"))
-    windows = fault_windows(stamps, started)
     history_path = find_stats_history(run_dir)
     history = read_stats_history(history_path) if history_path else None
-    slos = evaluate_slos(cfg, history, windows, started) if history is not None else ()
+    lags = KitchenLags.from_index(index) if reads is not None else None
+    slos = evaluate_slos(cfg, history, windows, started, kitchen=lags) if history is not None else ()
+    healed = recovery(windows, started, ended, cfg, history=history, lags=lags)
     out = write_reports(run_dir, meta=meta, audit=result, figures=figs, slos=slos, faults=windows,
-                        history=history, slo_config=cfg, inconclusive=inconclusive)
+                        history=history, slo_config=cfg, inconclusive=inconclusive, recovery=healed)
     for c in result.checks:
         mark = {"valid": "ok  ", "invalid": "FAIL", "unknown": "??  "}[c.verdict.value]
         first = f"  e.g. {c.examples[0].ref}: {c.examples[0].why}" if c.examples and c.count else ""
         say(f"  {mark} {c.name:<11}{c.count:>6}{first}")
+        for line in cluster_lines(c):
+            say(f"         {line}")
     for s in slos:
         say(f"  slo  {s.name:<20} {s.status.value:<7} {s.detail}")
+    for r in healed:
+        say(f"  {r.line}")
     for why in inconclusive:
         say(f"  inconclusive: {why}")
     say(f"exit {int(out.exit_code)} ({out.exit_code.name.lower()}): {out.report_html}")
