@@ -13,7 +13,7 @@ from harness.audit.history import FinalReads
 from harness.errors import Exit, UsageError
 from harness.report import (FaultWindow, RunMeta, SLOConfig, evaluate_slos, find_stats_history,
                             read_stats_history, write_reports)
-from harness.report.blame import cluster_lines, timeline
+from harness.report.where import cluster_lines, timeline
 from harness.report.kitchen import KitchenLags, recovery
 from scenarios.ledger import LedgerEntry, read_ledger
 

@@ -38,6 +38,7 @@ def register(app: typer.Typer) -> None:
         slo_place_p95_ms: Optional[float] = typer.Option(None, help="SLO: p95 place-order latency outside fault windows"),
         slo_pay_p95_ms: Optional[float] = typer.Option(None, help="SLO: p95 pay latency outside fault windows"),
         slo_error_rate: Optional[float] = typer.Option(None, help="SLO: max share of failed requests outside fault windows"),
+        slo_kitchen_p95_ms: Optional[float] = typer.Option(None, help="SLO: p95 paid → on the KDS outside fault windows"),
         quiet: bool = typer.Option(False, help="no live progress"),
     ) -> None:
         """Start the stack, run diners through a fault timeline, heal, drain, audit, report."""
@@ -49,7 +50,8 @@ def register(app: typer.Typer) -> None:
         prof = get_profile(profile).with_overrides(duration_s=duration, users=users, schedule=schedule)
         if workers < 0:
             raise UsageError("--workers must be 0 or more")
-        given = {"place_p95_ms": slo_place_p95_ms, "pay_p95_ms": slo_pay_p95_ms, "max_error_rate": slo_error_rate}
+        given = {"place_p95_ms": slo_place_p95_ms, "pay_p95_ms": slo_pay_p95_ms, "max_error_rate": slo_error_rate,
+                 "kitchen_p95_ms": slo_kitchen_p95_ms}
         slo = SLOConfig.from_mapping({k: v for k, v in given.items() if v is not None}, "--slo options")
         opts = RunOptions(profile=prof, seed=seed, bugs=_bugs(bug), out_root=out, run_dir=run_dir,
                           target=target, config=config, workers=workers, allow_remote=allow_remote, slo=slo)

@@ -10,7 +10,7 @@ from harness.audit.figures import Figures, Histogram, LatencySummary
 from harness.audit.model import AuditResult, Verdict
 from harness.errors import Exit
 from harness.report import charts
-from harness.report.blame import cluster_lines
+from harness.report.where import cluster_lines
 from harness.report.kitchen import Recovery
 from harness.report.locust_csv import StatsHistory
 from harness.report.model import FaultWindow, RunMeta

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from typing import Sequence
 
 from harness.audit.model import AuditResult, CheckResult, Verdict
-from harness.report.blame import cluster_lines, where_text
+from harness.report.where import cluster_lines, where_text
 from harness.report.kitchen import Recovery
 from harness.report.model import RunMeta
 from harness.report.slo import SLOResult, SLOStatus

@@ -10,7 +10,7 @@ from typing import Sequence
 
 from harness.audit.figures import Figures
 from harness.audit.model import AuditResult, Cluster
-from harness.report.blame import cluster_lines, where_text
+from harness.report.where import cluster_lines, where_text
 from harness.report.kitchen import Recovery
 from harness.errors import Exit
 from harness.report.model import FaultWindow, RunMeta
