@@ -24,7 +24,7 @@ class Findings:
 
     def add(self, system: System, ref: str, why: str, n: int = 1) -> None:
         self.counts[system] += n
-        where = self.blamer.blame(ref) if self.blamer is not None else ()
+        where = self.blamer.blame(ref, system) if self.blamer is not None else ()
         if where:
             self.clusters[system][where] += n
         ex = self.examples[system]
