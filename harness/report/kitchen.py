@@ -95,29 +95,34 @@ class _Back:
 
 
 def _place_back(history: StatsHistory | None, request: str, limit_ms: float, heal: float, horizon: float) -> _Back:
-    """Seconds after `heal` from which every Locust row of `request` up to `horizon` has p95 <= limit.
-
-    Locust's percentiles roll over ~10 s, so this is an upper bound at 1 s resolution."""
+    """Seconds after `heal` from which, up to `horizon`, the `request`s completed in each second took no longer
+    than the limit on average (Locust's cumulative mean, differenced between rows: 1 s resolution, exact
+    per second, unlike its rolling ~10 s percentiles, which cannot show a recovery inside a short gap)."""
     if history is None or not history.full_history:
         return _Back(note="no per-request Locust history")
-    rows = sorted((r for r in history.series(request) if heal < r.t <= horizon and r.pct(0.95) is not None),
-                  key=lambda r: r.t)
-    if not rows:
+    rows = sorted(history.series(request), key=lambda r: r.t)
+    seconds: list[tuple[float, float]] = []           # (row time, mean ms of the requests completed since the last)
+    for prev, r in zip(rows, rows[1:]):
+        n = r.total_requests - prev.total_requests
+        if n > 0 and heal < r.t <= horizon:
+            seconds.append((r.t, (r.total_avg_ms * r.total_requests - prev.total_avg_ms * prev.total_requests) / n))
+    if not seconds:
         return _Back(note=f"no {request} requests after the heal")
-    over = [i for i, r in enumerate(rows) if (r.pct(0.95) or 0.0) > limit_ms]
+    over = [i for i, (_, ms) in enumerate(seconds) if ms > limit_ms]
     if not over:
         return _Back(0.0)
-    if over[-1] == len(rows) - 1:
-        return _Back(never=True, note=f"{request} p95 {rows[-1].pct(0.95):.0f} ms > {limit_ms:.0f} ms at the end")
-    return _Back(rows[over[-1] + 1].t - heal)
+    if over[-1] == len(seconds) - 1:
+        return _Back(never=True, note=f"{request} took {seconds[-1][1]:.0f} ms on average (limit {limit_ms:.0f} ms) "
+                                      "in the last second before the next fault or the end")
+    return _Back(seconds[over[-1]][0] - heal)
 
 
 def _kitchen_back(lags: KitchenLags | None, limit_ms: float, heal: float, horizon: float) -> _Back:
-    """Seconds after `heal` from which no order paid before `horizon` waits longer than the limit: every
-    order that was late (lag > limit) had reached the KDS by then."""
+    """Seconds after `heal` from which no order waits longer than the limit: every order that was late (lag >
+    limit) had reached the KDS by then. Orders paid within one limit of `horizon` are the next fault's."""
     if lags is None:
         return _Back(note="no kitchen tickets read")
-    before = lags.paid < horizon
+    before = lags.paid < horizon - limit_ms / 1000.0
     if not (before & (lags.paid >= heal)).any():
         return _Back(note="no order paid after the heal")
     late = before & ((lags.received - lags.paid) * 1000.0 > limit_ms)

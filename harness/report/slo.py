@@ -156,7 +156,7 @@ def evaluate_slos(config: SLOConfig | Sequence[SLO], history: StatsHistory | Non
     win = window_s if window_s is not None else (config.window_s if isinstance(config, SLOConfig) else 10.0)
     results = []
     for slo in slos:
-        unit = "ms" if slo.metric is Metric.P95_MS else "ratio"
+        unit = "ratio" if slo.metric is Metric.ERROR_RATE else "ms"
 
         def res(status: SLOStatus, measured: float | None, detail: str) -> SLOResult:
             return SLOResult(slo.name, status, measured, slo.threshold, unit, slo.request, detail)
