@@ -3,8 +3,9 @@
 A finding's ref (an idempotency key, an order id, a charge id, a backlog name) is resolved through the Index to
 its intent and rows; their times (the diner's start and end, the rows' created / paid / received) make a span,
 and every window the span touches is blamed. Only findings pay: nothing here runs for a valid intent. What the
-Index does not key is found at C speed on demand: order ids told to diners among the intents with no row (one
-pass, on the first finding that needs it), charge ids by a scan per finding, or a map after a few scans.
+Index does not key is found at C speed on demand and kept in the Index's blame_memo for the other checkers:
+order ids told to diners among the intents with no row (one pass, on the first finding that needs it), charge
+ids by a scan per finding, or a map after a few scans.
 """
 from __future__ import annotations
 
@@ -30,8 +31,7 @@ class Blamer:
         self.ix = ix
         self.windows: tuple[Window, ...] = tuple(sorted(timeline.windows, key=lambda w: w.start))
         self.load_end = timeline.load_end
-        self._told: dict[str | None, LedgerEntry] | None = None
-        self._charges: dict[str, ChargeRow] | None = None
+        self._memo = ix.blame_memo
         self._scans = 0
 
     def blame(self, ref: str, system: System | None = None) -> tuple[str, ...]:
@@ -92,19 +92,21 @@ class Blamer:
 
     def _charge(self, ref: str) -> ChargeRow | None:
         charges = self.ix.reads.charges if self.ix.reads is not None else ()
-        if self._charges is None and self._scans < self.SCANS:
+        by_id = self._memo.get("charges")
+        if by_id is None and self._scans < self.SCANS:
             self._scans += 1
             return next(compress(charges, map(ref.__eq__, map(_CHARGE_ID, charges))), None)
-        if self._charges is None:
-            self._charges = dict(zip(map(_CHARGE_ID, charges), charges))
-        return self._charges.get(ref)
+        if by_id is None:
+            by_id = self._memo["charges"] = dict(zip(map(_CHARGE_ID, charges), charges))
+        return by_id.get(ref)
 
     def _told_id(self, ref: str) -> LedgerEntry | None:
         """The intent told this order id, among the intents with no order row (the only ones the Index's
         order_by_id cannot reach)."""
-        if self._told is None:
+        told = self._memo.get("told")
+        if told is None:
             ix = self.ix
             rowless = list(compress(ix.entries, map(operator.not_, ix.entry_order))) if ix.reads is not None \
                 else ix.entries
-            self._told = dict(zip(map(_ORDER_ID, rowless), rowless))
-        return self._told.get(ref)
+            told = self._memo["told"] = dict(zip(map(_ORDER_ID, rowless), rowless))
+        return told.get(ref)

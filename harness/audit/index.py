@@ -99,6 +99,7 @@ class Index:
     unknown_reasons: list[str] = field(default_factory=list)
     _cart_diffs: dict[int, str] | None = None      # memo of cart_diffs()
     _ticket_diffs: dict[str, str] | None = None    # memo of ticket_diffs()
+    blame_memo: dict[str, dict] = field(default_factory=dict)  # maps only findings build (harness.audit.blame)
 
     @classmethod
     def build(cls, ledger: Iterable[LedgerEntry] | None, reads: FinalReads | None,
