@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from enum import Enum
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -201,7 +201,8 @@ def evaluate_slos(config: SLOConfig | Sequence[SLO], history: StatsHistory | Non
     return tuple(results)
 
 
-def _kitchen_p95(slo: SLO, lags: KitchenLags | None, faults: Sequence[FaultWindow], t0: float, res) -> SLOResult:
+def _kitchen_p95(slo: SLO, lags: KitchenLags | None, faults: Sequence[FaultWindow], t0: float,
+                 res: Callable[[SLOStatus, float | None, str], SLOResult]) -> SLOResult:
     """p95 of paid → on the KDS over orders paid and received outside fault windows (unknown if there are none)."""
     if lags is None:
         return res(SLOStatus.UNKNOWN, None, "no kitchen tickets read")

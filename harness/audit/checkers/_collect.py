@@ -6,7 +6,7 @@ from collections import Counter
 
 from harness.audit.blame import Blamer
 from harness.audit.index import Index
-from harness.audit.model import SYSTEMS, CheckResult, Cluster, Example, System, SystemCount, Verdict
+from harness.audit.model import SYSTEMS, CheckResult, Cluster, Example, System, SystemCount, Verdict, merge_clusters
 
 
 class Findings:
@@ -33,7 +33,9 @@ class Findings:
 
     def result(self, note: str = "") -> CheckResult:
         total = sum(self.counts.values())
-        systems = tuple(SystemCount(s, self.counts[s], tuple(self.examples[s]), self._clusters(s)) for s in SYSTEMS)
+        systems = tuple(SystemCount(s, self.counts[s], tuple(self.examples[s]),
+                                    merge_clusters(Cluster(w, n) for w, n in self.clusters[s].items()))
+                        for s in SYSTEMS)
         if total:
             verdict = Verdict.INVALID        # a definite violation stands even if other things are unknown
         elif not self.ix.decidable:
@@ -42,6 +44,3 @@ class Findings:
         else:
             verdict = Verdict.VALID
         return CheckResult(self.name, verdict, total, systems, note)
-
-    def _clusters(self, system: System) -> tuple[Cluster, ...]:
-        return tuple(Cluster(w, n) for w, n in sorted(self.clusters[system].items(), key=lambda kv: (-kv[1], kv[0])))
