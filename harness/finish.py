@@ -15,7 +15,9 @@ from harness.errors import Exit, UsageError
 from harness.profiles import PROFILES, Profile
 from harness.report import (FaultWindow, RunMeta, SLOConfig, evaluate_slos, find_stats_history,
                             read_stats_history, write_reports)
+from harness.report.kitchen import KitchenLags, recovery
 from harness.report.slo import SLOStatus
+from harness.report.where import cluster_lines, timeline
 from scenarios.ledger import LedgerEntry, read_ledger
 
 
@@ -90,22 +92,24 @@ def _scheduled(run: dict) -> list[ScheduledFault] | None:
 
 
 def judge(run_dir: Path, run: dict, stamps: list[dict], inconclusive: list[str], say=print) -> Exit:
-    """Audit + SLOs + evidence floor + reports for one run folder; `run` is run.json's content."""
+    """Audit + SLOs + evidence floor + blame + reports for one run folder; `run` is run.json's content."""
     entries, problems = load_ledger(run_dir, int(run.get("workers") or 0))
     inconclusive = inconclusive + problems
     reads = load_reads(run_dir)
     if reads is None:
         inconclusive.append("no final reads (final_reads.json)")
-    index = Index.build(entries, reads, AuditOptions())
-    result = audit(entries, reads, index=index)
-    figs = figures(entries, reads, index=index)
     started = run.get("load_started") or (min((e.started_at for e in entries), default=0.0) if entries else 0.0)
     ended = run.get("load_ended") or started
-    cfg = _slo_config(run.get("slo"))
     windows = fault_windows(stamps, started)
+    index = Index.build(entries, reads, AuditOptions(timeline=timeline(windows, started, ended)))
+    result = audit(entries, reads, index=index)
+    figs = figures(entries, reads, index=index)
+    cfg = _slo_config(run.get("slo"))
     history_path = find_stats_history(run_dir)
     history = read_stats_history(history_path) if history_path else None
-    slos = evaluate_slos(cfg, history, windows, started) if history is not None else ()
+    lags = KitchenLags.from_index(index) if reads is not None else None
+    slos = evaluate_slos(cfg, history, windows, started, kitchen=lags) if history is not None else ()
+    healed = recovery(windows, started, ended, cfg, history=history, lags=lags)
     ev = evidence(index, min_paid=_min_paid(run), scheduled=_scheduled(run), stamps=stamps,
                   slos=[SLOSeen(s.name, s.detail if s.status is SLOStatus.UNKNOWN else None) for s in slos],
                   expected_slos=[s.name for s in cfg.slos()])
@@ -119,13 +123,18 @@ def judge(run_dir: Path, run: dict, stamps: list[dict], inconclusive: list[str],
                    target=run.get("target", "local"), seed=run.get("seed"), users=prof.get("users"),
                    schedule=prof.get("schedule"), bugs=tuple(run.get("bugs") or ()), extra=extra)
     out = write_reports(run_dir, meta=meta, audit=result, figures=figs, slos=slos, faults=windows,
-                        history=history, slo_config=cfg, inconclusive=inconclusive, untrusted_ledger=problems)
+                        history=history, slo_config=cfg, inconclusive=inconclusive, untrusted_ledger=problems,
+                        recovery=healed)
     for c in result.checks:
         mark = {"valid": "ok  ", "invalid": "FAIL", "unknown": "??  "}[c.verdict.value]
         first = f"  e.g. {c.examples[0].ref}: {c.examples[0].why}" if c.examples and c.count else ""
         say(f"  {mark} {c.name:<11}{c.count:>6}{first}")
+        for line in cluster_lines(c):
+            say(f"         {line}")
     for s in slos:
         say(f"  slo  {s.name:<20} {s.status.value:<7} {s.detail}")
+    for r in healed:
+        say(f"  {r.line}")
     for why in inconclusive:
         say(f"  inconclusive: {why}")
     for note in ev.notes:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from harness.audit.history import CAPTURED, CHARGE_STATUSES, DECLINED, ChargeRow, FinalReads, OrderRow, TicketRow
+from harness.audit.model import Timeline
 from scenarios.ledger import Item, LedgerEntry
 
 PAID = "PAID"
@@ -31,6 +32,7 @@ PAYMENT_FAILED = "PAYMENT_FAILED"
 @dataclass(frozen=True)
 class AuditOptions:
     max_examples: int = 5                    # per checker and per system of record
+    timeline: Timeline | None = None         # fault windows each finding is blamed on (None: no blame)
 
 
 def same_items(a: tuple[Item, ...], b: tuple[Item, ...]) -> bool:
@@ -97,6 +99,7 @@ class Index:
     unknown_reasons: list[str] = field(default_factory=list)
     _cart_diffs: dict[int, str] | None = None      # memo of cart_diffs()
     _ticket_diffs: dict[str, str] | None = None    # memo of ticket_diffs()
+    blame_memo: dict[str, dict] = field(default_factory=dict)  # maps only findings build (harness.audit.blame)
 
     @classmethod
     def build(cls, ledger: Iterable[LedgerEntry] | None, reads: FinalReads | None,

@@ -22,7 +22,7 @@ LOCUST_WINDOW_S = 10.0   # Locust's rolling window for the percentiles of a hist
 
 
 @dataclass(frozen=True)
-class Window:
+class StepWindow:
     start: float    # epoch seconds
     end: float
 
@@ -33,7 +33,7 @@ class Window:
 
 @dataclass(frozen=True)
 class WindowStats:
-    window: Window
+    window: StepWindow
     requests: int
     failures: int
     place_attempts_per_s: float
@@ -48,7 +48,7 @@ class WindowStats:
         return self.failures / self.requests if self.requests else None
 
 
-def step_window(history: StatsHistory, warmup_s: float, step_s: float) -> Window | None:
+def step_window(history: StatsHistory, warmup_s: float, step_s: float) -> StepWindow | None:
     """From `warmup_s` after the first row with diners to `step_s` after it (or the last row with diners)."""
     agg = [r for r in history.series(AGGREGATED)]
     busy = [r.t for r in agg if r.users > 0]
@@ -57,7 +57,7 @@ def step_window(history: StatsHistory, warmup_s: float, step_s: float) -> Window
     t0 = busy[0]
     end = min(t0 + step_s, busy[-1])
     start = t0 + warmup_s
-    return Window(start, end) if end > start else None
+    return StepWindow(start, end) if end > start else None
 
 
 def _at(rows: Sequence[HistoryRow], t: float) -> HistoryRow | None:
@@ -71,7 +71,7 @@ def _at(rows: Sequence[HistoryRow], t: float) -> HistoryRow | None:
     return found
 
 
-def _delta(rows: Sequence[HistoryRow], w: Window) -> tuple[int, int, float]:
+def _delta(rows: Sequence[HistoryRow], w: StepWindow) -> tuple[int, int, float]:
     """(requests, failures, seconds) between the rows at the window's ends (cumulative counts)."""
     rows = sorted(rows, key=lambda r: r.t)
     a, b = _at(rows, w.start), _at(rows, w.end)
@@ -81,7 +81,7 @@ def _delta(rows: Sequence[HistoryRow], w: Window) -> tuple[int, int, float]:
     return max(0, b.total_requests - a_req), max(0, b.total_failures - a_fail), max(0.0, b.t - a_t)
 
 
-def _quantile(rows: Sequence[HistoryRow], w: Window, pct_window_s: float, q: float) -> float | None:
+def _quantile(rows: Sequence[HistoryRow], w: StepWindow, pct_window_s: float, q: float) -> float | None:
     """q of a request's latency over rows whose percentile window lies inside w: each row's percentile points
     weighted by the requests it completed (the mixture harness.report.slo uses for p95)."""
     rows = sorted(rows, key=lambda r: r.t)
@@ -99,7 +99,7 @@ def _quantile(rows: Sequence[HistoryRow], w: Window, pct_window_s: float, q: flo
     return weighted_quantile(points, q)
 
 
-def cut(history: StatsHistory, w: Window, pct_window_s: float = LOCUST_WINDOW_S, place: str = PLACE,
+def cut(history: StatsHistory, w: StepWindow, pct_window_s: float = LOCUST_WINDOW_S, place: str = PLACE,
         pay: str = PAY) -> WindowStats:
     """The step's request numbers inside window w (`place`/`pay`: the Locust request names)."""
     pct_window_s = min(pct_window_s, max(0.0, w.seconds / 2))   # short steps: accept some warm-up in the tail
@@ -129,7 +129,7 @@ class LedgerRates:
     served_per_s: float
 
 
-def ledger_rates(entries: Iterable[LedgerEntry], w: Window) -> LedgerRates:
+def ledger_rates(entries: Iterable[LedgerEntry], w: StepWindow) -> LedgerRates:
     """Intents begun inside w, and those whose order the diner was told is taken, per second."""
     began = [e for e in entries if w.start <= e.started_at < w.end]
     ok = sum(e.order is Told.OK for e in began)

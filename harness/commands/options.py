@@ -146,11 +146,13 @@ def _peak(text: str):
     return parse_peak(text)
 
 
-def slo_config(place_p95_ms: float | None, pay_p95_ms: float | None, error_rate: float | None):
+def slo_config(place_p95_ms: float | None, pay_p95_ms: float | None, error_rate: float | None,
+               kitchen_p95_ms: float | None = None):
     """The --slo-* options given (the others keep their defaults)."""
     from harness.report.slo import SLOConfig
 
-    given = {"place_p95_ms": place_p95_ms, "pay_p95_ms": pay_p95_ms, "max_error_rate": error_rate}
+    given = {"place_p95_ms": place_p95_ms, "pay_p95_ms": pay_p95_ms, "max_error_rate": error_rate,
+             "kitchen_p95_ms": kitchen_p95_ms}
     return SLOConfig.from_mapping({k: v for k, v in given.items() if v is not None}, "--slo options")
 
 
@@ -190,6 +192,8 @@ Quiet = Annotated[bool, typer.Option(help="no live progress")]
 SloPlaceMs = Annotated[Optional[float], ranged(number(0, 600_000, lo_open=True, unit=" ms"),
                                                "SLO: p95 place-order latency, ms")]
 SloPayMs = Annotated[Optional[float], ranged(number(0, 600_000, lo_open=True, unit=" ms"), "SLO: p95 pay latency, ms")]
+SloKitchenMs = Annotated[Optional[float], ranged(number(0, 600_000, lo_open=True, unit=" ms"),
+                                                 "SLO: p95 paid → on the KDS outside fault windows, ms")]
 SloErrorRate = Annotated[Optional[float], ranged(number(0, 1), "SLO: max share of failed requests, 0 to 1 (0.02 = 2%)")]
 RunFolder = Annotated[Path, typer.Argument(parser=existing_folder,
                                            help="a run folder with ledger.jsonl and final_reads.json")]

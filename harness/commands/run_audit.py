@@ -24,6 +24,7 @@ def run_cmd(
     slo_place_p95_ms: o.SloPlaceMs = None,
     slo_pay_p95_ms: o.SloPayMs = None,
     slo_error_rate: o.SloErrorRate = None,
+    slo_kitchen_p95_ms: o.SloKitchenMs = None,
     min_paid: o.MinPaid = None,
     quiet: o.Quiet = False,
 ) -> None:
@@ -36,7 +37,8 @@ def run_cmd(
                                                min_paid=min_paid)
     opts = RunOptions(profile=prof, seed=seed, bugs=o.unique(bug), out_root=out, run_dir=run_dir,
                       target=target, config=config, workers=workers, allow_remote=allow_remote,
-                      slo=o.slo_config(slo_place_p95_ms, slo_pay_p95_ms, slo_error_rate))
+                      slo=o.slo_config(slo_place_p95_ms, slo_pay_p95_ms, slo_error_rate,
+                                                   slo_kitchen_p95_ms))
     code = run(opts, Progress.for_terminal(quiet))
     raise typer.Exit(int(code))
 

@@ -10,6 +10,8 @@ from harness.audit.figures import Figures, Histogram, LatencySummary
 from harness.audit.model import AuditResult, Verdict
 from harness.errors import Exit
 from harness.report import charts
+from harness.report.where import cluster_lines
+from harness.report.kitchen import Recovery
 from harness.report.locust_csv import StatsHistory
 from harness.report.model import FaultWindow, RunMeta
 from harness.report.slo import SLOConfig, SLOResult, SLOStatus
@@ -32,7 +34,8 @@ def _fmt_slo(v: float | None, unit: str) -> str:
 
 def render_html(meta: RunMeta, audit: AuditResult | None, figures: Figures | None, slos: Sequence[SLOResult],
                 faults: Sequence[FaultWindow], history: StatsHistory | None, code: Exit,
-                slo_config: SLOConfig | None = None, inconclusive: Sequence[str] = ()) -> str:
+                slo_config: SLOConfig | None = None, inconclusive: Sequence[str] = (),
+                recovery: Sequence[Recovery] = ()) -> str:
     cfg = slo_config or SLOConfig()
     env = Environment(loader=PackageLoader("harness.report", "templates"), autoescape=select_autoescape(["html", "j2"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -51,5 +54,5 @@ def render_html(meta: RunMeta, audit: AuditResult | None, figures: Figures | Non
         latency_svg=charts.latency_svg(history, faults, t0, (("place", cfg.place_request), ("pay", cfg.pay_request))),
         kitchen_svg=charts.kitchen_svg(figures.kitchen_latency_hist, figures.kitchen_latency) if figures
         else charts.kitchen_svg(Histogram(), LatencySummary()),
-        fmt_ms=_fmt_ms, fmt_slo=_fmt_slo,
+        fmt_ms=_fmt_ms, fmt_slo=_fmt_slo, cluster_lines=cluster_lines, recovery=list(recovery), slo_config=cfg,
     )

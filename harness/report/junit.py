@@ -1,4 +1,6 @@
-"""junit.xml: one <testcase> per invariant (checker) and per SLO; failures carry the example ids.
+"""junit.xml: one <testcase> per invariant (checker) and per SLO; failures say where the violations cluster and
+carry the example ids with the fault windows each is blamed on. Recovery after each fault is a figure: a
+property per fault window of the SLO suite, and its system-out.
 
 A checker or SLO that could not be decided is an <error> (the run is inconclusive), never a silent pass.
 """
@@ -8,6 +10,8 @@ import xml.etree.ElementTree as ET
 from typing import Sequence
 
 from harness.audit.model import AuditResult, CheckResult, Verdict
+from harness.report.where import cluster_lines, where_text
+from harness.report.kitchen import Recovery
 from harness.report.model import RunMeta
 from harness.report.slo import SLOResult, SLOStatus
 
@@ -18,10 +22,13 @@ SLOS = "dinerush.slo"
 def _check_case(suite: ET.Element, c: CheckResult) -> tuple[int, int]:
     case = ET.SubElement(suite, "testcase", classname=INVARIANTS, name=c.name, time="0")
     per = ", ".join(f"{s.system.value} {s.count}" for s in c.systems if s.count)
-    lines = [f"{e.system.value} {e.ref}: {e.why}" for e in c.examples]
+    lines = [f"{e.system.value} {e.ref}: {e.why}" + (f" [{' + '.join(e.windows)}]" if e.windows else "")
+             for e in c.examples]
     if c.verdict is Verdict.INVALID:
-        el = ET.SubElement(case, "failure", message=f"{c.count} {c.name} ({per})", type="invariant")
-        el.text = "\n".join(lines)
+        where = where_text(c.clusters)
+        el = ET.SubElement(case, "failure", message=f"{c.count} {c.name} ({per})" + (f", {where}" if where else ""),
+                           type="invariant")
+        el.text = "\n".join(cluster_lines(c) + lines)
         return 1, 0
     if c.verdict is Verdict.UNKNOWN:
         el = ET.SubElement(case, "error", message=f"{c.name} could not be decided: {c.note}", type="inconclusive")
@@ -45,7 +52,18 @@ def _slo_case(suite: ET.Element, s: SLOResult) -> tuple[int, int]:
     return 0, 0
 
 
-def build_junit(meta: RunMeta, audit: AuditResult | None, slos: Sequence[SLOResult]) -> ET.ElementTree:
+def _recovery(suite: ET.Element, props: ET.Element, recovery: Sequence[Recovery]) -> None:
+    """Recovery after each fault heals: figures, not pass/fail (properties + the suite's system-out)."""
+    lines = []
+    for i, r in enumerate(recovery, 1):
+        ET.SubElement(props, "property", name=f"recovery.{i}.{r.fault}", value=r.text)
+        lines.append(r.line)
+    if lines:
+        ET.SubElement(suite, "system-out").text = "\n".join(lines)
+
+
+def build_junit(meta: RunMeta, audit: AuditResult | None, slos: Sequence[SLOResult],
+                recovery: Sequence[Recovery] = ()) -> ET.ElementTree:
     root = ET.Element("testsuites", name=f"dinerush {meta.profile}")
     totals = [0, 0, 0]
     checks = audit.checks if audit is not None else ()
@@ -55,6 +73,8 @@ def build_junit(meta: RunMeta, audit: AuditResult | None, slos: Sequence[SLOResu
         for k, v in (("run_id", meta.run_id), ("profile", meta.profile), ("target", meta.target),
                      ("bugs", ",".join(meta.bugs))):
             ET.SubElement(props, "property", name=k, value=v)
+        if suite_name == SLOS:
+            _recovery(suite, props, recovery)
         fails = errs = 0
         for it in items:
             f, e = fn(suite, it)  # type: ignore[operator]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterable
 
 AGGREGATED = "Aggregated"
+AVG = "Total Average Response Time"
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class HistoryRow:
     percentiles: tuple[tuple[float, float | None], ...]  # (quantile 0..1, ms); None when no request yet
     total_requests: int                                  # cumulative
     total_failures: int                                  # cumulative
+    total_avg_ms: float = 0.0                            # cumulative mean response time (0 if not in the CSV)
 
     def pct(self, q: float) -> float | None:
         for qq, v in self.percentiles:
@@ -85,6 +87,7 @@ def parse_stats_history(lines: Iterable[str], source: str = "stats history") -> 
                 percentiles=tuple((q, _num(rec[i])) for q, i in pcols),
                 total_requests=int(float(rec[col["Total Request Count"]] or 0)),
                 total_failures=int(float(rec[col["Total Failure Count"]] or 0)),
+                total_avg_ms=(_num(rec[col[AVG]]) or 0.0) if AVG in col else 0.0,
             ))
         except (ValueError, IndexError) as exc:
             raise ValueError(f"{source} line {no}: {exc}") from exc

@@ -4,21 +4,30 @@ How a p95 is measured: each full-history row carries Locust's percentiles over i
 before the row). Rows whose window touches no fault window are kept; each contributes its percentile points
 weighted by the requests it completed since the previous row, and the p95 of that mixture is the measure.
 Error rate = failures / requests over the kept rows (deltas of Locust's cumulative counts, Aggregated row).
+The kitchen's p95 (paid → on the KDS) is measured from the final reads, over orders paid and received with no
+fault window in between (KitchenLags.outside).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from enum import Enum
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
 
 from harness.errors import UsageError
+from harness.report.kitchen import KitchenLags
 from harness.report.locust_csv import AGGREGATED, HistoryRow, StatsHistory
 from harness.report.model import FaultWindow
+
+
+KITCHEN = "paid → KDS"      # the kitchen SLO's "request": it is read from the databases, not from Locust
 
 
 class Metric(str, Enum):
     P95_MS = "p95_ms"
     ERROR_RATE = "error_rate"
+    KITCHEN_P95_MS = "kitchen_p95_ms"    # from the final reads, not Locust: ticket received - order paid
 
 
 class SLOStatus(str, Enum):
@@ -43,6 +52,7 @@ class SLOConfig:
     place_p95_ms: float = 1000.0
     pay_p95_ms: float = 2000.0
     max_error_rate: float = 0.01
+    kitchen_p95_ms: float = 2000.0         # paid → on the KDS: a paid order on the kitchen screen within 2 s
     place_request: str = "place"           # the diners' Locust request names (scenarios/diners/base.py)
     pay_request: str = "pay"
     outside_faults: bool = True
@@ -53,6 +63,7 @@ class SLOConfig:
             SLO("p95 place latency", Metric.P95_MS, self.place_request, self.place_p95_ms, self.outside_faults),
             SLO("p95 pay latency", Metric.P95_MS, self.pay_request, self.pay_p95_ms, self.outside_faults),
             SLO("error rate", Metric.ERROR_RATE, AGGREGATED, self.max_error_rate, self.outside_faults),
+            SLO("p95 paid to kitchen", Metric.KITCHEN_P95_MS, KITCHEN, self.kitchen_p95_ms, self.outside_faults),
         )
 
     @classmethod
@@ -138,17 +149,22 @@ def _p95(kept: list[tuple[HistoryRow, int, int]]) -> float | None:
 
 def evaluate_slos(config: SLOConfig | Sequence[SLO], history: StatsHistory | None,
                   faults: Sequence[FaultWindow] = (), started_at: float | None = None,
-                  window_s: float | None = None) -> tuple[SLOResult, ...]:
-    """Evaluate each SLO; fault windows are in seconds since `started_at` (default: the first CSV row)."""
+                  window_s: float | None = None, kitchen: KitchenLags | None = None) -> tuple[SLOResult, ...]:
+    """Evaluate each SLO; fault windows are in seconds since `started_at` (default: the first CSV row);
+    `kitchen`: the paid → KDS lags of the final reads (None: the kitchen SLO cannot be measured)."""
     slos = config.slos() if isinstance(config, SLOConfig) else tuple(config)
     win = window_s if window_s is not None else (config.window_s if isinstance(config, SLOConfig) else 10.0)
     results = []
     for slo in slos:
-        unit = "ms" if slo.metric is Metric.P95_MS else "ratio"
+        unit = "ratio" if slo.metric is Metric.ERROR_RATE else "ms"
 
         def res(status: SLOStatus, measured: float | None, detail: str) -> SLOResult:
             return SLOResult(slo.name, status, measured, slo.threshold, unit, slo.request, detail)
 
+        if slo.metric is Metric.KITCHEN_P95_MS:
+            t0k = started_at if started_at is not None else (history.first_t if history else None) or 0.0
+            results.append(_kitchen_p95(slo, kitchen, faults, t0k, res))
+            continue
         if history is None or not history.rows:
             results.append(res(SLOStatus.UNKNOWN, None, "no Locust stats history"))
             continue
@@ -183,3 +199,18 @@ def evaluate_slos(config: SLOConfig | Sequence[SLO], history: StatsHistory | Non
             results.append(res(SLOStatus.PASS if rate <= slo.threshold else SLOStatus.FAIL, round(rate, 5),
                                f"{fails} of {n} requests failed {where} (limit {slo.threshold:.2%})"))
     return tuple(results)
+
+
+def _kitchen_p95(slo: SLO, lags: KitchenLags | None, faults: Sequence[FaultWindow], t0: float,
+                 res: Callable[[SLOStatus, float | None, str], SLOResult]) -> SLOResult:
+    """p95 of paid → on the KDS over orders paid and received outside fault windows (unknown if there are none)."""
+    if lags is None:
+        return res(SLOStatus.UNKNOWN, None, "no kitchen tickets read")
+    keep = lags.outside(faults, t0) if slo.outside_faults else np.ones(lags.paid.shape, dtype=bool)
+    where = "paid and received outside fault windows" if slo.outside_faults else "over the whole run"
+    values = lags.lag_ms[keep]
+    if not values.size:
+        return res(SLOStatus.UNKNOWN, None, f"no paid order reached the kitchen {where}")
+    m = float(np.percentile(values, 95))
+    return res(SLOStatus.PASS if m <= slo.threshold else SLOStatus.FAIL, round(m, 1),
+               f"p95 {m:.0f} ms over {values.size} orders {where} (limit {slo.threshold:.0f} ms)")

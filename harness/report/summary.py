@@ -1,4 +1,5 @@
-"""summary.json: run metadata, verdict per checker (counts, examples), SLO results, figures, exit code."""
+"""summary.json: run metadata, verdict per checker (counts, examples with the fault windows they are blamed on,
+where the violations cluster), SLO results, recovery after each fault, figures, exit code."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,7 +9,9 @@ from enum import Enum
 from typing import Sequence
 
 from harness.audit.figures import Figures
-from harness.audit.model import AuditResult
+from harness.audit.model import AuditResult, Cluster
+from harness.report.where import cluster_lines, where_text
+from harness.report.kitchen import Recovery
 from harness.errors import Exit
 from harness.report.model import FaultWindow, RunMeta
 from harness.report.slo import SLOResult
@@ -31,8 +34,13 @@ def jsonable(obj: object) -> object:
     return obj
 
 
+def _clusters(clusters: Sequence[Cluster]) -> list[dict]:
+    return [{"where": list(c.where), "count": c.count} for c in clusters]
+
+
 def build_summary(meta: RunMeta, audit: AuditResult | None, figures: Figures | None, slos: Sequence[SLOResult],
-                  faults: Sequence[FaultWindow], code: Exit, inconclusive: Sequence[str] = ()) -> dict:
+                  faults: Sequence[FaultWindow], code: Exit, inconclusive: Sequence[str] = (),
+                  recovery: Sequence[Recovery] = ()) -> dict:
     run = jsonable(meta)
     run["duration_s"] = round(meta.duration_s, 3)   # type: ignore[index]
     return {
@@ -47,12 +55,16 @@ def build_summary(meta: RunMeta, audit: AuditResult | None, figures: Figures | N
             "notes": list(audit.notes),
             "checks": [{
                 "name": c.name, "verdict": c.verdict.value, "count": c.count, "note": c.note,
-                "systems": {s.system.value: {"count": s.count,
-                                             "examples": [{"ref": e.ref, "why": e.why} for e in s.examples]}
+                "where": where_text(c.clusters), "clusters": _clusters(c.clusters), "lines": cluster_lines(c),
+                "systems": {s.system.value: {"count": s.count, "where": where_text(s.clusters),
+                                             "clusters": _clusters(s.clusters),
+                                             "examples": [{"ref": e.ref, "why": e.why, "windows": list(e.windows)}
+                                                          for e in s.examples]}
                             for s in c.systems},
             } for c in audit.checks],
         },
         "slos": jsonable(list(slos)),
+        "recovery": [{**jsonable(r), "text": r.text} for r in recovery],  # type: ignore[dict-item]
         "figures": jsonable(figures),
         "faults": jsonable(list(faults)),
     }

@@ -14,6 +14,7 @@ from harness.errors import Exit
 from harness.report.exitcode import exit_code
 from harness.report.html import render_html
 from harness.report.junit import build_junit
+from harness.report.kitchen import Recovery
 from harness.report.locust_csv import StatsHistory
 from harness.report.model import FaultWindow, RunMeta
 from harness.report.slo import SLOConfig, SLOResult
@@ -44,7 +45,8 @@ def _atomic_write(path: Path, text: str) -> None:
 def write_reports(run_dir: Path, *, meta: RunMeta, audit: AuditResult | None, figures: Figures | None,
                   slos: Sequence[SLOResult] = (), faults: Sequence[FaultWindow] = (),
                   history: StatsHistory | None = None, slo_config: SLOConfig | None = None,
-                  inconclusive: Sequence[str] = (), untrusted_ledger: Sequence[str] = ()) -> Reports:
+                  inconclusive: Sequence[str] = (), untrusted_ledger: Sequence[str] = (),
+                  recovery: Sequence[Recovery] = ()) -> Reports:
     """Write the three reports; `inconclusive` lists the caller's reasons (a fault did not apply, no steady
     state...), `untrusted_ledger` why the ledger is known incomplete. Returns the paths and the run's exit code
     (see exit_code())."""
@@ -52,10 +54,11 @@ def write_reports(run_dir: Path, *, meta: RunMeta, audit: AuditResult | None, fi
     run_dir.mkdir(parents=True, exist_ok=True)
     code = exit_code(audit, slos, inconclusive, untrusted_ledger)
     out = Reports(code, run_dir / "summary.json", run_dir / "junit.xml", run_dir / "report.html")
-    _atomic_write(out.summary_json, dumps(build_summary(meta, audit, figures, slos, faults, code, inconclusive)) + "\n")
-    tree = build_junit(meta, audit, slos)
+    _atomic_write(out.summary_json, dumps(build_summary(meta, audit, figures, slos, faults, code, inconclusive,
+                                                            recovery)) + "\n")
+    tree = build_junit(meta, audit, slos, recovery)
     _atomic_write(out.junit_xml, '<?xml version="1.0" encoding="utf-8"?>\n'
                   + ET.tostring(tree.getroot(), encoding="unicode") + "\n")
     _atomic_write(out.report_html, render_html(meta, audit, figures, slos, faults, history, code, slo_config,
-                                               inconclusive))
+                                               inconclusive, recovery))
     return out

@@ -79,6 +79,12 @@ def test_each_seeded_defect_is_caught(runs_root: Path, bug: str) -> None:
     assert check in bad, f"{bug}: expected {check} to fail, failing: {sorted(bad)}"
     assert bad[check]["systems"][system]["count"] > 0, bad[check]
     assert code == 1
+    # blame: every violation is counted against the windows its intent overlapped, every example names them
+    for c in bad.values():
+        assert sum(x["count"] for x in c["clusters"]) == c["count"], c
+        assert all(e["windows"] for s in c["systems"].values() for e in s["examples"]), c
+    if bug.startswith("kitchen-") or bug == "publish-before-commit":      # only kitchen_drop exposes these
+        assert any(w.startswith("kitchen_drop") for w in bad[check]["clusters"][0]["where"]), bad[check]["clusters"]
 
 
 def test_two_local_workers_keep_every_ledger_entry_and_still_catch_a_defect(runs_root: Path) -> None:

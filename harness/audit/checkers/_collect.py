@@ -1,8 +1,12 @@
-"""Collects findings per system of record into a CheckResult: counts everything, keeps the first N examples."""
+"""Collects findings per system of record into a CheckResult: counts everything, keeps the first N examples,
+and blames every finding on the fault windows its intent overlapped (when the audit has a timeline)."""
 from __future__ import annotations
 
+from collections import Counter
+
+from harness.audit.blame import Blamer
 from harness.audit.index import Index
-from harness.audit.model import SYSTEMS, CheckResult, Example, System, SystemCount, Verdict
+from harness.audit.model import SYSTEMS, CheckResult, Cluster, Example, System, SystemCount, Verdict, merge_clusters
 
 
 class Findings:
@@ -14,16 +18,24 @@ class Findings:
         self.limit = ix.options.max_examples
         self.counts = {s: 0 for s in SYSTEMS}
         self.examples: dict[System, list[Example]] = {s: [] for s in SYSTEMS}
+        timeline = ix.options.timeline
+        self.blamer = Blamer(ix, timeline) if timeline is not None else None
+        self.clusters: dict[System, Counter[tuple[str, ...]]] = {s: Counter() for s in SYSTEMS}
 
     def add(self, system: System, ref: str, why: str, n: int = 1) -> None:
         self.counts[system] += n
+        where = self.blamer.blame(ref, system) if self.blamer is not None else ()
+        if where:
+            self.clusters[system][where] += n
         ex = self.examples[system]
         if len(ex) < self.limit:
-            ex.append(Example(system, ref, why))
+            ex.append(Example(system, ref, why, where))
 
     def result(self, note: str = "") -> CheckResult:
         total = sum(self.counts.values())
-        systems = tuple(SystemCount(s, self.counts[s], tuple(self.examples[s])) for s in SYSTEMS)
+        systems = tuple(SystemCount(s, self.counts[s], tuple(self.examples[s]),
+                                    merge_clusters(Cluster(w, n) for w, n in self.clusters[s].items()))
+                        for s in SYSTEMS)
         if total:
             verdict = Verdict.INVALID        # a definite violation stands even if other things are unknown
         elif not self.ix.decidable:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.capacity.window import Window, cut, ledger_rates, step_window
+from harness.capacity.window import StepWindow, cut, ledger_rates, step_window
 from harness.report.locust_csv import parse_stats_history
 from scenarios.ledger import Item, LedgerEntry, Told
 
@@ -42,7 +42,7 @@ def sample() -> list[str]:
 def test_step_window_skips_warm_up_and_stop():
     h = parse_stats_history(sample())
     w = step_window(h, warmup_s=5, step_s=25)
-    assert w == Window(106.0, 126.0) and w.seconds == 20
+    assert w == StepWindow(106.0, 126.0) and w.seconds == 20
 
 
 def test_cut_takes_rates_and_p95_from_inside_the_window():
@@ -60,7 +60,7 @@ def test_short_steps_still_measure():
     """A 10 s step: the percentile window shrinks so some rows stay in (warm-up may leak into their tail)."""
     h = parse_stats_history(sample())
     w = step_window(h, warmup_s=2, step_s=10)
-    assert w == Window(103.0, 111.0)
+    assert w == StepWindow(103.0, 111.0)
     s = cut(h, w)
     assert s.p95_place_ms is not None and s.place_attempts_per_s == pytest.approx(10)
 
@@ -79,6 +79,6 @@ def test_ledger_rates_count_intents_begun_inside_the_window():
     entries = [entry("a", 100.0, Told.OK),                # warm-up: out
                entry("b", 106.0, Told.OK), entry("c", 110.5, Told.FAIL), entry("d", 125.9, Told.OK),
                entry("e", 126.0, Told.OK)]                # the window's end: out
-    r = ledger_rates(entries, Window(106.0, 126.0))
+    r = ledger_rates(entries, StepWindow(106.0, 126.0))
     assert (r.intents, r.ordered) == (3, 2)
     assert r.attempted_per_s == pytest.approx(3 / 20) and r.served_per_s == pytest.approx(2 / 20)

@@ -2,7 +2,9 @@ import xml.etree.ElementTree as ET
 
 from reportbuild import audit_with, check, meta
 
-from harness.audit import Verdict
+from harness.audit import CheckResult, Example, System, SystemCount, Verdict
+from harness.audit.model import Cluster
+from harness.report.kitchen import Recovery
 from harness.report import write_reports
 from harness.report.slo import SLOResult, SLOStatus
 
@@ -28,6 +30,26 @@ def test_one_case_per_invariant_and_slo_with_examples(tmp_path):
     assert scases["error rate"].find("failure") is None
     props = {p.get("name"): p.get("value") for p in inv.find("properties")}
     assert props["bugs"] == "kitchen-no-dedupe"
+
+
+def test_failures_say_where_violations_cluster_and_recovery_is_a_property(tmp_path):
+    drop = "kitchen_drop kitchen_publish reset_peer 56–61 s"
+    tickets = SystemCount(System.TICKETS, 136, (Example(System.TICKETS, "o1", "order PAID but no kitchen ticket",
+                                                        (drop,)),), (Cluster((drop,), 130), Cluster(("quiet",), 6)))
+    lost = CheckResult("lost", Verdict.INVALID, 136,
+                       (SystemCount(System.ORDERS, 0), SystemCount(System.CHARGES, 0), tickets))
+    healed = (Recovery("kitchen_drop", 56, 61, "recovered", 2.5, 0.0, 2.5),
+              Recovery("db_stall", 64, None, "never healed"))
+    out = write_reports(tmp_path, meta=meta(), audit=audit_with(lost), figures=None, recovery=healed)
+    root = ET.parse(out.junit_xml).getroot()
+    failure = root.find(".//testcase[@name='lost']/failure")
+    assert failure.get("message") == f"136 lost (tickets 136), 130 in {drop}, 6 quiet"
+    assert f"lost tickets 136, 130 in {drop}, 6 quiet" in failure.text
+    assert f"o1: order PAID but no kitchen ticket [{drop}]" in failure.text
+    slo = root.find("testsuite[@name='dinerush.slo']")
+    props = {p.get("name"): p.get("value") for p in slo.find("properties")}
+    assert props["recovery.1.kitchen_drop"] == "2.5 s" and props["recovery.2.db_stall"] == "never healed"
+    assert "recovery after kitchen_drop 56–61 s: 2.5 s" in slo.find("system-out").text
 
 
 def test_missing_audit_is_an_error_case(tmp_path):

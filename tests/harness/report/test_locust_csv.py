@@ -16,6 +16,8 @@ def test_reads_a_real_locust_full_history():
     last = agg[-1]
     assert last.total_requests > 0 and last.pct(0.95) is not None and last.pct(0.5) <= last.pct(0.95)
     assert agg[0].pct(0.95) is None          # "N/A" before the first request
+    place = h.series("place")
+    assert place[0].total_avg_ms == pytest.approx(21.333111718746522)   # the cumulative mean, for recovery
 
 
 def test_aggregated_only_history_is_not_full():
