@@ -159,7 +159,8 @@ class LocalStack:
         def via(link: str) -> int:
             return proxy_ports[link]
 
-        pg_via = PrivatePostgres(self.run_dir, port=via("orders_db"))  # same cluster, seen through the proxy
+        def pg_via(link: str, db: str) -> str:   # the same cluster, seen through a proxy
+            return PrivatePostgres(self.run_dir, port=via(link)).dsn(db)
         amqp = "amqp://guest:guest@{}:{}/"
         self.endpoints = Endpoints(
             orders_api_url=f"http://{LOOPBACK}:{via('diner_edge')}",
@@ -179,17 +180,17 @@ class LocalStack:
             orders_extra += ["--reconcile-interval", str(self.options.reconcile_interval)]
         argv = {
             "gateway": ["stack.payments", "serve", "--port", str(ports["gateway"]),
-                        "--dsn", self.postgres.dsn("gateway"),
+                        "--dsn", pg_via("gateway_db", "gateway"),
                         "--notify-url", f"http://{LOOPBACK}:{via('payment_notify')}/payments/notify"],
             "kitchen": ["stack.kitchen", "serve", "--port", str(ports["kitchen"]),
-                        "--dsn", self.postgres.dsn("kitchen"),
+                        "--dsn", pg_via("kitchen_db", "kitchen"),
                         "--amqp-url", amqp.format(LOOPBACK, via("kitchen_consume"))],
             "orders": ["stack.orders", "serve", "--port", str(ports["orders"]),
-                       "--dsn", pg_via.dsn("orders"),
+                       "--dsn", pg_via("orders_db", "orders"),
                        "--gateway-url", f"http://{LOOPBACK}:{via('payment_gateway')}",
                        "--amqp-url", amqp.format(LOOPBACK, via("kitchen_publish")),
                        "--menu", str(menu), *orders_extra],
-            "relay": ["stack.orders", "relay", "--dsn", pg_via.dsn("orders"),
+            "relay": ["stack.orders", "relay", "--dsn", pg_via("orders_db", "orders"),
                       "--amqp-url", amqp.format(LOOPBACK, via("kitchen_publish"))],
         }
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
