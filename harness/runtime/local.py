@@ -22,6 +22,7 @@ from harness.errors import SetupError
 from harness.runtime.postgres import PrivatePostgres
 from harness.runtime.procs import LOOPBACK, Child, free_port
 from harness.runtime.rabbitmq import PrivateRabbit, QueueDepth, RabbitControl
+from harness.runtime.supervisor import Supervisor
 from harness.runtime.toxiproxy import REPO_ROOT, ToxiproxyServer
 
 KITCHEN_QUEUE = "kitchen.tickets"
@@ -106,6 +107,7 @@ class LocalStack:
     toxiproxy: ToxiproxyServer | None = None
     services: dict[str, Child] = field(default_factory=dict)
     endpoints: Endpoints | None = None
+    supervisor: Supervisor | None = None   # process faults on the parts above (set once they run)
     timings: dict[str, float] = field(default_factory=dict)   # seconds per part, for `up` and benchmarks
     _stopped: set[str] = field(default_factory=set)   # stop steps already done
 
@@ -209,6 +211,7 @@ class LocalStack:
             raise SetupError(f"orders API not reachable through diner_edge at {self.endpoints.orders_api_url}")
         self._timed("services", t0)
         self._timed("total", t_all)
+        self.supervisor = Supervisor(self)
 
     def _menu(self) -> Path:
         if self.options.menu is not None:
@@ -240,6 +243,8 @@ class LocalStack:
         also after a signal cut a previous call short: finished steps are skipped, the rest is retried."""
         t0 = time.monotonic()
         errors: list[str] = []
+        if self.supervisor is not None:
+            self.supervisor.resume_all()
         for name, child in self.services.items():  # signal all first: they shut down in parallel
             if f"service {name}" not in self._stopped and child.alive():
                 try:
