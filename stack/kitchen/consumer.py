@@ -20,6 +20,7 @@ from stack.kitchen.bugs import Bugs
 
 log = logging.getLogger("stack.kitchen")
 PREFETCH = 20
+WRITE_BEHIND_S = 2.0   # only under the kitchen-write-behind defect
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,27 @@ class Consumer:
     def __init__(self, url: str, pool: asyncpg.Pool, bugs: Bugs):
         self.url, self.pool, self.bugs = url, pool, bugs
         self.connected = False
+        self.unwritten: list[Ticket] = []   # kitchen-write-behind: acked tickets not yet in the database
+
+    async def write_behind(self, stop: asyncio.Event) -> None:
+        """The kitchen-write-behind defect's flusher: every WRITE_BEHIND_S, store what was acked meanwhile (a
+        failed batch is kept for the next round); a last flush on a clean stop — but a crash skips it."""
+        while True:
+            stopping = stop.is_set()
+            if not stopping:
+                try:
+                    await asyncio.wait_for(stop.wait(), WRITE_BEHIND_S)
+                except asyncio.TimeoutError:
+                    pass
+            batch, self.unwritten = self.unwritten, []
+            try:
+                for i, ticket in enumerate(batch):
+                    await store(self.pool, ticket, self.bugs)
+            except Exception as err:  # noqa: BLE001 - keep the rest for the next round
+                log.warning("write-behind batch failed (%r); keeping %d tickets", err, len(batch) - i)
+                self.unwritten[:0] = batch[i:]
+            if stopping:
+                return
 
     async def handle(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
         manual = not self.bugs.kitchen_auto_ack
@@ -71,6 +93,10 @@ class Consumer:
             log.warning("dropping message %s: %s", message.message_id, err)
             if manual:
                 await message.reject(requeue=False)
+            return
+        if self.bugs.kitchen_write_behind:
+            self.unwritten.append(ticket)   # "the flusher writes it within 2 s": acked before it is stored
+            await message.ack()
             return
         try:
             await store(self.pool, ticket, self.bugs)

@@ -9,6 +9,12 @@ DESCRIPTIONS: dict[str, str] = {
                              "a failed publish is logged and forgotten",
     "charge-without-key": "orders: charges the gateway without an idempotency key, so a retried charge is a second charge",
     "no-reconcile": "orders: a gateway timeout marks the order PAYMENT_FAILED at once, without asking the gateway",
+    "pending-timeout": "orders: the reconciler gives up on a payment pending longer than 15 s and marks it "
+                       "PAYMENT_FAILED without asking the gateway",
+    "relay-transient": "relay: publishes kitchen tickets as transient messages (no disk write), so a broker restart "
+                       "loses the ones still queued",
+    "relay-one-connection": "relay: holds one database connection for its whole life instead of a pool, and never "
+                            "opens a new one after a database restart",
 }
 
 
@@ -20,6 +26,9 @@ class Bugs:
     publish_before_commit: bool = False
     charge_without_key: bool = False
     no_reconcile: bool = False
+    pending_timeout: bool = False
+    relay_transient: bool = False
+    relay_one_connection: bool = False
 
     @classmethod
     def from_names(cls, names: frozenset[str] | set[str]) -> "Bugs":
