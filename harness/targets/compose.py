@@ -63,8 +63,10 @@ class ComposeTarget:
         return ToxiproxyClient(self.endpoints.toxiproxy_api)
 
     def process_control(self):
-        """Process faults (kill, start, pause, resume of the stack's parts): not offered yet."""
-        return None
+        """Process faults on compose are not offered yet: every one fails preflight with that line."""
+        from harness.runtime.commands import NotOffered
+        return NotOffered("process faults on compose are not offered yet: use --target local (or an external "
+                          "target with [processes] commands)")
 
     def gateway_control(self):
         """The payment provider's chaos control: not offered yet."""
