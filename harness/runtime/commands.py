@@ -105,20 +105,3 @@ class CommandControl:
                              + (f" ({tail})" if tail else ""))
         return f"{part} {action}: {command}"
 
-
-@dataclass(frozen=True)
-class NotOffered:
-    """A ProcessControl that refuses everything with one reason (compose, for now): preflight stops the run."""
-
-    reason: str
-
-    def parts(self) -> tuple[str, ...]:
-        return ()
-
-    def check(self, part: str, actions: tuple[str, ...]) -> None:
-        raise FaultError(self.reason)
-
-    def kill(self, part: str) -> str:
-        raise FaultError(self.reason)
-
-    start = pause = resume = kill

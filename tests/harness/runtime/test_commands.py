@@ -14,7 +14,6 @@ from faults.catalog.base import check_actuators
 from faults.errors import FaultError
 from faults.registry import get
 from harness.errors import UsageError
-from harness.runtime.commands import CommandControl, NotOffered
 from harness.targets.external import ExternalConfig
 
 BASE = """
@@ -117,8 +116,3 @@ def test_config_mistakes_are_usage_errors_naming_the_key(tmp_path: Path, extra: 
     with pytest.raises(UsageError, match=message):
         ExternalConfig.load(p)
 
-
-def test_compose_refuses_process_faults_in_one_line() -> None:
-    control = NotOffered("process faults on compose are not offered yet")
-    with pytest.raises(FaultError, match="fault broker_restart: process faults on compose are not offered yet"):
-        check_actuators(get("broker_restart").plan(), Actuators(links=None, processes=control), "broker_restart")  # type: ignore[arg-type]
