@@ -42,9 +42,9 @@ class ProcessControl(Protocol):
     def start(self, part: str) -> str: ...         # start again on its own data
     def pause(self, part: str) -> str: ...         # SIGSTOP, container pause
     def resume(self, part: str) -> str: ...        # SIGCONT, container unpause
+    # Raise FaultError (one line naming the missing part or config key) unless `actions` can be done on `part`:
+    # the runner's preflight calls it for every step, so a schedule fails before the load, not mid-run.
     def check(self, part: str, actions: tuple[str, ...]) -> None: ...
-    """Raise FaultError (one line naming the missing part or config key) unless `actions` can be done on `part`:
-    the runner's preflight calls it for every step, so a schedule fails before the load, not mid-run."""
 
 
 class GatewayControl(Protocol):
