@@ -16,6 +16,12 @@ from faults.errors import FaultError
 PROCESSES = "processes"
 GATEWAY = "gateway"
 
+# The parts of a stack a process fault may act on (ProcessControl.parts() offers a subset of these).
+SERVICES = ("orders", "relay", "gateway", "kitchen")   # orders API (+ reconciler), outbox relay, gateway, KDS
+BROKER = "rabbitmq"
+DATABASE = "postgres"
+PARTS = (*SERVICES, BROKER, DATABASE)
+
 
 class LinkControl(Protocol):
     """The part of the Toxiproxy client a wire fault uses (a fake implements it in unit tests)."""
@@ -36,6 +42,9 @@ class ProcessControl(Protocol):
     def start(self, part: str) -> str: ...         # start again on its own data
     def pause(self, part: str) -> str: ...         # SIGSTOP, container pause
     def resume(self, part: str) -> str: ...        # SIGCONT, container unpause
+    # Raise FaultError (one line naming the missing part or config key) unless `actions` can be done on `part`:
+    # the runner's preflight calls it for every step, so a schedule fails before the load, not mid-run.
+    def check(self, part: str, actions: tuple[str, ...]) -> None: ...
 
 
 class GatewayControl(Protocol):

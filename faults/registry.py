@@ -1,12 +1,14 @@
 """The one table of faults, by name."""
 from __future__ import annotations
 
-from faults.catalog import db_stall, gateway_slow, gateway_timeout, kitchen_drop, notify_drop, weak_network
+from faults.catalog import (broker_restart, db_restart, db_stall, gateway_slow, gateway_timeout, kitchen_drop,
+                            notify_drop, service_crash, service_pause, weak_network)
 from faults.catalog.base import Fault
 from faults.errors import FaultError
 
 FAULTS: dict[str, Fault] = {m.FAULT.name: m.FAULT for m in (
     weak_network, gateway_timeout, gateway_slow, kitchen_drop, notify_drop, db_stall,
+    service_crash, service_pause, broker_restart, db_restart,
 )}
 
 

@@ -19,6 +19,8 @@ LINKS: tuple[Link, ...] = (
     Link("payment_notify", "gateway", "orders_api", "gateway callbacks to the orders API"),
     Link("kitchen_publish", "relay", "rabbitmq", "outbox relay to RabbitMQ"),
     Link("kitchen_consume", "kitchen", "rabbitmq", "RabbitMQ to the kitchen display"),
+    Link("kitchen_db", "kitchen", "postgres", "kitchen display to PostgreSQL (kitchen database)"),
+    Link("gateway_db", "gateway", "postgres", "payment gateway to PostgreSQL (gateway database)"),
 )
 
 LINKS_BY_NAME: dict[str, Link] = {link.name: link for link in LINKS}

@@ -159,9 +159,17 @@ def _call(actuator: object, method: str, target: str, args: dict[str, object]) -
 
 
 def check_actuators(plan: Plan, acts: Actuators, fault: str) -> None:
-    """Every actuator the plan's steps need is offered; else FaultError naming the first missing one."""
+    """Every actuator the plan's steps need is offered, and (when the actuator has a `check`) can do each step's
+    apply and heal on its target; else FaultError naming the first gap."""
     for name in plan.actuators:
         acts.get(name, fault)
+    for s in plan.steps:
+        check = getattr(acts.get(s.actuator, fault), "check", None)
+        if check is not None and s.target:
+            try:
+                check(s.target, (s.apply, s.heal))
+            except FaultError as err:
+                raise FaultError(f"fault {fault}: {err}") from None
 
 
 @dataclass(frozen=True)

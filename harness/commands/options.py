@@ -168,7 +168,7 @@ def ranged(parse: Callable[[str], object], help: str, *decls: str) -> typer.mode
 
 # ---- the options -----------------------------------------------------------------------------------------
 
-ProfileArg = Annotated[str, typer.Argument(parser=one_of(_profiles, "profile"), help="ci-gate | lunch-rush | calm")]
+ProfileArg = Annotated[str, typer.Argument(parser=one_of(_profiles, "profile"), help=" | ".join(_profiles()))]
 Schedule = Annotated[Optional[str], typer.Option(
     help="a built-in schedule name or a TOML file (overrides the profile's)")]
 Duration = Annotated[Optional[float], ranged(number(1, 86400, unit=" s"), "load seconds (1 to 86400)")]

@@ -347,6 +347,18 @@ class ComposeStack:
                 self.container_unpause(service)
         return names
 
+    def container_start(self, service: str) -> list[str]:
+        """Start again the containers of `service` that container_kill stopped (a process fault's heal)."""
+        names = []
+        for c in self.containers(service):
+            if c.id in self._killed:
+                c.start()
+                self._killed.discard(c.id)
+                names.append(c.name)
+        if not names:
+            raise SetupError(f"no killed container of compose service {service!r} to start")
+        return names
+
     def container_unpause(self, service: str) -> None:
         for c in self.containers(service):
             if c.id in self._paused:

@@ -22,6 +22,7 @@ from harness.errors import SetupError
 from harness.runtime.postgres import PrivatePostgres
 from harness.runtime.procs import LOOPBACK, Child, free_port
 from harness.runtime.rabbitmq import PrivateRabbit, QueueDepth, RabbitControl
+from harness.runtime.supervisor import Supervisor
 from harness.runtime.toxiproxy import REPO_ROOT, ToxiproxyServer
 
 KITCHEN_QUEUE = "kitchen.tickets"
@@ -106,6 +107,7 @@ class LocalStack:
     toxiproxy: ToxiproxyServer | None = None
     services: dict[str, Child] = field(default_factory=dict)
     endpoints: Endpoints | None = None
+    supervisor: Supervisor | None = None   # process faults on the parts above (set once they run)
     timings: dict[str, float] = field(default_factory=dict)   # seconds per part, for `up` and benchmarks
     _stopped: set[str] = field(default_factory=set)   # stop steps already done
 
@@ -159,7 +161,8 @@ class LocalStack:
         def via(link: str) -> int:
             return proxy_ports[link]
 
-        pg_via = PrivatePostgres(self.run_dir, port=via("orders_db"))  # same cluster, seen through the proxy
+        def pg_via(link: str, db: str) -> str:   # the same cluster, seen through a proxy
+            return PrivatePostgres(self.run_dir, port=via(link)).dsn(db)
         amqp = "amqp://guest:guest@{}:{}/"
         self.endpoints = Endpoints(
             orders_api_url=f"http://{LOOPBACK}:{via('diner_edge')}",
@@ -179,17 +182,17 @@ class LocalStack:
             orders_extra += ["--reconcile-interval", str(self.options.reconcile_interval)]
         argv = {
             "gateway": ["stack.payments", "serve", "--port", str(ports["gateway"]),
-                        "--dsn", self.postgres.dsn("gateway"),
+                        "--dsn", pg_via("gateway_db", "gateway"),
                         "--notify-url", f"http://{LOOPBACK}:{via('payment_notify')}/payments/notify"],
             "kitchen": ["stack.kitchen", "serve", "--port", str(ports["kitchen"]),
-                        "--dsn", self.postgres.dsn("kitchen"),
+                        "--dsn", pg_via("kitchen_db", "kitchen"),
                         "--amqp-url", amqp.format(LOOPBACK, via("kitchen_consume"))],
             "orders": ["stack.orders", "serve", "--port", str(ports["orders"]),
-                       "--dsn", pg_via.dsn("orders"),
+                       "--dsn", pg_via("orders_db", "orders"),
                        "--gateway-url", f"http://{LOOPBACK}:{via('payment_gateway')}",
                        "--amqp-url", amqp.format(LOOPBACK, via("kitchen_publish")),
                        "--menu", str(menu), *orders_extra],
-            "relay": ["stack.orders", "relay", "--dsn", pg_via.dsn("orders"),
+            "relay": ["stack.orders", "relay", "--dsn", pg_via("orders_db", "orders"),
                       "--amqp-url", amqp.format(LOOPBACK, via("kitchen_publish"))],
         }
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -208,6 +211,7 @@ class LocalStack:
             raise SetupError(f"orders API not reachable through diner_edge at {self.endpoints.orders_api_url}")
         self._timed("services", t0)
         self._timed("total", t_all)
+        self.supervisor = Supervisor(self)
 
     def _menu(self) -> Path:
         if self.options.menu is not None:
@@ -239,6 +243,8 @@ class LocalStack:
         also after a signal cut a previous call short: finished steps are skipped, the rest is retried."""
         t0 = time.monotonic()
         errors: list[str] = []
+        if self.supervisor is not None:
+            self.supervisor.resume_all()
         for name, child in self.services.items():  # signal all first: they shut down in parallel
             if f"service {name}" not in self._stopped and child.alive():
                 try:

@@ -1,8 +1,9 @@
 """A private PostgreSQL 15 cluster in the run folder: initdb, own loopback port and socket dir, three databases.
 
-Durability is traded for speed on purpose (fsync=off, synchronous_commit=off, full_page_writes=off): the
-cluster lives only as long as the run, and the audit reads it while it is up, so a host crash loses nothing
-the harness still needs. Committed rows stay visible to every later reader, which is all the audit relies on.
+Durability against a host crash is traded for speed on purpose (fsync=off, full_page_writes=off): the cluster
+lives only as long as the run, and the audit reads it while it is up. But a *server* crash must lose nothing
+(the db_restart fault shuts it down immediately and relies on crash recovery), so synchronous_commit stays on:
+a commit is acknowledged only once its WAL reached the kernel, which survives the server process.
 """
 from __future__ import annotations
 
@@ -82,7 +83,7 @@ class PrivatePostgres:
         self.child = Child("postgres", [
             str(self.bindir / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
             "-k", str(self.socket_dir), "-c", f"listen_addresses={LOOPBACK}",
-            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+            "-c", "fsync=off", "-c", "synchronous_commit=on", "-c", "full_page_writes=off",
             "-c", "max_connections=300", "-c", "shared_buffers=64MB", "-c", "log_min_messages=warning",
         ], logs / "postgres.log", user=user).start()
         self.child.wait_until(self._ready, timeout, f"accepting connections on {LOOPBACK}:{self.port}")
@@ -107,6 +108,19 @@ class PrivatePostgres:
             for db in DATABASES:
                 if db not in have:
                     conn.execute(f'CREATE DATABASE "{db}"')
+
+    def crash(self, timeout: float = 15.0) -> None:
+        """Immediate shutdown (SIGQUIT, what `pg_ctl stop -m immediate` sends): no checkpoint, every session dies."""
+        import signal
+        assert self.child is not None, "start() first"
+        self.child.stop(timeout=timeout, sig=signal.SIGQUIT)
+
+    def restart(self, timeout: float = 30.0) -> None:
+        """Start the same server again on its data (after crash(): WAL replay first); returns once it accepts
+        connections, else SetupError with the log tail."""
+        assert self.child is not None, "start() first"
+        self.child.start()
+        self.child.wait_until(self._ready, timeout, f"accepting connections on {LOOPBACK}:{self.port} again")
 
     def stop(self, timeout: float = 15.0) -> None:
         """Fast shutdown (SIGINT: abort sessions, checkpoint, exit); idempotent."""

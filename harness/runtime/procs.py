@@ -130,6 +130,22 @@ class Child:
     def wait_port(self, port: int, timeout: float = 30.0) -> None:
         self.wait_until(lambda: port_open(port), timeout, f"listening on {LOOPBACK}:{port}")
 
+    def signal_group(self, sig: int) -> None:
+        """Send `sig` to the child's whole process group (it is its own session); a gone group is no error."""
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def state(self) -> str:
+        """The leader's state letter from /proc (R, S, T = stopped, Z...), or "" when it is gone."""
+        try:
+            with open(f"/proc/{self.pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError, AssertionError):
+            return ""
+
     def stop(self, timeout: float = 10.0, sig: int = signal.SIGTERM) -> int | None:
         """Signal the child's process group, wait, then SIGKILL what is left. Returns the exit code."""
         if self.proc is None:
@@ -137,6 +153,7 @@ class Child:
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, sig)
+                os.killpg(self.proc.pid, signal.SIGCONT)   # a paused (SIGSTOPped) child must wake to act on it
             except ProcessLookupError:
                 pass
             try:

@@ -221,6 +221,17 @@ class PrivateRabbit:
     def pids(self) -> list[int]:
         return [c.pid for c in (self.child, self.epmd) if c is not None and c.proc is not None]
 
+    def stop_node(self, timeout: float = 20.0) -> None:
+        """Stop the node (SIGTERM: it closes connections and writes its queues) but keep epmd, to start it again."""
+        assert self.child is not None, "launch() first"
+        self.child.stop(timeout=timeout, sig=signal.SIGTERM)
+
+    def start_node(self, timeout: float = 60.0) -> None:
+        """Start the node again with the same name, ports and data (durable queues come back); wait for AMQP."""
+        assert self.child is not None, "launch() first"
+        self.child.start()
+        self.wait_ready(timeout)
+
     def stop(self, timeout: float = 20.0) -> None:
         """SIGTERM the node's process group (beam, erl_child_setup), then our epmd; idempotent."""
         if self.child is not None:

@@ -23,6 +23,7 @@ class ComposeTarget:
         self.stack_factory = stack_factory
         self.stack = None
         self.endpoints = None
+        self.processes = None   # ComposeProcesses, made on first use (it needs the stack)
         self.queries = ReadQueries()
 
     @contextmanager
@@ -63,16 +64,21 @@ class ComposeTarget:
         return ToxiproxyClient(self.endpoints.toxiproxy_api)
 
     def process_control(self):
-        """Process faults (kill, start, pause, resume of the stack's parts): not offered yet."""
-        return None
+        """Process faults as container kill / start / pause / unpause (docker SDK)."""
+        if self.processes is None:
+            from harness.runtime.compose_procs import ComposeProcesses
+            self.processes = ComposeProcesses(self.stack)
+        return self.processes
 
     def gateway_control(self):
         """The payment provider's chaos control: not offered yet."""
         return None
 
     def dead_services(self) -> list[str]:
+        """Services whose containers stopped by themselves (one a process fault killed on purpose is not dead)."""
+        held = self.processes.held() if self.processes is not None else frozenset()
         return [s for s in ("orders", "relay", "gateway", "kitchen")
-                if self.stack.health(s).startswith(("exited", "missing"))]
+                if s not in held and self.stack.health(s).startswith(("exited", "missing"))]
 
     def _queue_messages(self) -> int:
         return self.stack.queue_depth().total

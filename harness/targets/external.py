@@ -31,6 +31,7 @@ class ExternalConfig:
     databases: Databases
     queries: ReadQueries
     rabbit: object | None = None   # harness.runtime.rabbitmq.RabbitControl, for queue depth
+    processes: object | None = None   # harness.runtime.commands.CommandControl: [processes.<part>] commands
 
     @classmethod
     def load(cls, path: Path, allow_remote: bool = False) -> "ExternalConfig":
@@ -49,6 +50,7 @@ class ExternalConfig:
                 databases=Databases(orders=str(dbs["orders"]), gateway=str(dbs["gateway"]), kitchen=str(dbs["kitchen"])),
                 queries=cls._queries(path, raw.get("queries", {})),
                 rabbit=cls._rabbit(raw.get("rabbitmq")),
+                processes=cls._processes(path, raw.get("processes")),
             )
         except KeyError as err:
             raise UsageError(f"{path}: missing key {err.args[0]!r} (needs [http].orders and "
@@ -68,6 +70,11 @@ class ExternalConfig:
         if unknown:
             raise UsageError(f"{path}: unknown [queries] {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
         return ReadQueries(**{k: str(v) for k, v in raw.items()})
+
+    @staticmethod
+    def _processes(path: Path, raw: object):
+        from harness.runtime.commands import CommandControl
+        return CommandControl.parse(path, raw)
 
     @staticmethod
     def _rabbit(raw: dict | None):
@@ -119,8 +126,9 @@ class ExternalTarget:
         return ToxiproxyClient(self.cfg.toxiproxy_url)
 
     def process_control(self):
-        """Process faults (kill, start, pause, resume of the stack's parts): not offered yet."""
-        return None
+        """Process faults through the commands of the config's [processes.<part>] tables (preflight names a
+        missing one)."""
+        return self.cfg.processes
 
     def gateway_control(self):
         """The payment provider's chaos control: not offered yet."""
@@ -169,6 +177,13 @@ kitchen = "{e.kitchen_dsn}"
 node = "{r.node}"
 dist_port = {r.dist_port}
 cookie_file = "{r.cookie_file}"
+
+# [processes.kitchen]                 # optional: process faults (service_crash, service_pause, broker_restart,
+# kill = "kill -KILL $(cat /run/kds.pid)"   # db_restart) run these commands, each bounded by timeout (s)
+# start = "start-kds && curl -fsS --retry 30 --retry-connrefused --retry-delay 1 http://127.0.0.1:8200/health"
+# pause = "kill -STOP $(cat /run/kds.pid)"
+# resume = "kill -CONT $(cat /run/kds.pid)"
+# timeout = 60
 
 # [queries]                           # optional: your own schema; see harness/reads.py ReadQueries
 # orders = "SELECT id, idempotency_key, status, items, total_cents, extract(epoch from created_at), extract(epoch from paid_at) FROM orders"

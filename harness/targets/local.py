@@ -57,16 +57,19 @@ class LocalTarget:
         return ToxiproxyClient(self.endpoints.toxiproxy_url)
 
     def process_control(self):
-        """Process faults (kill, start, pause, resume of the stack's parts): not offered yet."""
-        return None
+        """Process faults (kill, start, pause, resume of the stack's parts): the local stack's supervisor."""
+        assert self.stack is not None
+        return self.stack.supervisor
 
     def gateway_control(self):
         """The payment provider's chaos control: not offered yet."""
         return None
 
     def dead_services(self) -> list[str]:
+        """Services that died by themselves (one a fault took down on purpose is not dead)."""
         assert self.stack is not None
-        return [name for name, child in self.stack.services.items() if not child.alive()]
+        held = self.stack.supervisor.held() if self.stack.supervisor else frozenset()
+        return [name for name, child in self.stack.services.items() if not child.alive() and name not in held]
 
     def _queue_messages(self) -> int:
         depth = self.stack.queue_depth(KITCHEN_QUEUE) if self.stack else None

@@ -50,10 +50,11 @@ async def declare_queue(channel: aio_pika.abc.AbstractChannel) -> aio_pika.abc.A
 
 
 class TicketPublisher:
-    """Publishes persistent JSON tickets to the kitchen queue and waits for each broker confirm (bounded)."""
+    """Publishes persistent (unless told otherwise) JSON tickets to the kitchen queue and waits for each broker confirm (bounded)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, persistent: bool = True):
         self.url = url
+        self.delivery_mode = aio_pika.DeliveryMode.PERSISTENT if persistent else aio_pika.DeliveryMode.NOT_PERSISTENT
         self.conn: aio_pika.abc.AbstractConnection | None = None
         self.channel: aio_pika.abc.AbstractChannel | None = None
         self.lock = asyncio.Lock()
@@ -72,7 +73,7 @@ class TicketPublisher:
         try:
             channel = await self.ensure()
             message = aio_pika.Message(json.dumps(payload).encode(), content_type="application/json",
-                                       delivery_mode=aio_pika.DeliveryMode.PERSISTENT, message_id=message_id)
+                                       delivery_mode=self.delivery_mode, message_id=message_id)
             await asyncio.wait_for(channel.default_exchange.publish(message, routing_key=QUEUE, mandatory=True),
                                    PUBLISH_TIMEOUT_S)
         except BaseException:

@@ -35,15 +35,20 @@ def create_app(settings: KitchenSettings) -> FastAPI:
         app.state.pool, app.state.consumer = pool, consumer
         stop = asyncio.Event()
         task = asyncio.create_task(consumer.run(stop), name="consumer")
+        flusher = asyncio.create_task(consumer.write_behind(stop), name="write-behind") \
+            if settings.bugs.kitchen_write_behind else None
         log.info("KDS on 127.0.0.1:%d (bugs: %s)", settings.port, settings.bugs)
         try:
             yield
         finally:
             stop.set()
-            try:
-                await asyncio.wait_for(task, 5.0)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
-                pass
+            for t in (task, flusher):
+                if t is None:
+                    continue
+                try:
+                    await asyncio.wait_for(t, 5.0)
+                except (asyncio.TimeoutError, asyncio.CancelledError):
+                    pass
             await pool.close()
 
     app = FastAPI(title="dinerush kitchen display", version="1.0", lifespan=lifespan)

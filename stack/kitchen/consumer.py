@@ -20,6 +20,8 @@ from stack.kitchen.bugs import Bugs
 
 log = logging.getLogger("stack.kitchen")
 PREFETCH = 20
+WRITE_BEHIND_BATCH = 100     # only under the kitchen-write-behind defect: write when this many gathered,
+WRITE_BEHIND_QUIET_S = 0.5   # or when no ticket came for this long
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,35 @@ class Consumer:
     def __init__(self, url: str, pool: asyncpg.Pool, bugs: Bugs):
         self.url, self.pool, self.bugs = url, pool, bugs
         self.connected = False
+        self.unwritten: list[Ticket] = []   # kitchen-write-behind: acked tickets not yet in the database
+        self.last_acked = 0.0               # loop time of the last one
+
+    async def write_behind(self, stop: asyncio.Event) -> None:
+        """The kitchen-write-behind defect's flusher: store the acked tickets once WRITE_BEHIND_BATCH gathered or
+        none came for WRITE_BEHIND_QUIET_S (a failed batch is kept for the next round); a last flush on a clean
+        stop — but a crash skips it, and whatever was acked and not yet written is gone."""
+        loop = asyncio.get_running_loop()
+        while True:
+            stopping = stop.is_set()
+            if not stopping:
+                try:
+                    await asyncio.wait_for(stop.wait(), 0.1)
+                except asyncio.TimeoutError:
+                    pass
+            quiet = loop.time() - self.last_acked >= WRITE_BEHIND_QUIET_S
+            if not self.unwritten or not (stopping or quiet or len(self.unwritten) >= WRITE_BEHIND_BATCH):
+                if stopping:
+                    return
+                continue
+            batch, self.unwritten, i = self.unwritten, [], 0
+            try:
+                for i, ticket in enumerate(batch):
+                    await store(self.pool, ticket, self.bugs)
+            except Exception as err:  # noqa: BLE001 - keep the rest for the next round
+                log.warning("write-behind batch failed (%r); keeping %d tickets", err, len(batch) - i)
+                self.unwritten[:0] = batch[i:]
+            if stopping:
+                return
 
     async def handle(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
         manual = not self.bugs.kitchen_auto_ack
@@ -71,6 +102,11 @@ class Consumer:
             log.warning("dropping message %s: %s", message.message_id, err)
             if manual:
                 await message.reject(requeue=False)
+            return
+        if self.bugs.kitchen_write_behind:
+            self.unwritten.append(ticket)   # "the flusher writes them in batches": acked before it is stored
+            self.last_acked = asyncio.get_running_loop().time()
+            await message.ack()
             return
         try:
             await store(self.pool, ticket, self.bugs)

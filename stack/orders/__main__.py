@@ -62,17 +62,17 @@ def main(argv: list[str] | None = None) -> int:
         serve(create_app(settings), args.port, args.host)
         return 0
     setup_logging("relay")
-    return asyncio.run(_relay(args))
+    return asyncio.run(_relay(args, bugs))
 
 
-async def _relay(args: argparse.Namespace) -> int:
+async def _relay(args: argparse.Namespace, bugs: Bugs) -> int:
     from stack.orders.relay import RelaySettings, run_relay
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await run_relay(RelaySettings(dsn=args.dsn, amqp_url=args.amqp_url), stop)
+    await run_relay(RelaySettings(dsn=args.dsn, amqp_url=args.amqp_url, bugs=bugs), stop)
     return 0
 
 

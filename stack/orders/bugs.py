@@ -11,6 +11,12 @@ DESCRIPTIONS: dict[str, str] = {
     "no-reconcile": "orders: a gateway timeout marks the order PAYMENT_FAILED at once, without asking the gateway",
     "timeout-says-declined": "orders: a gateway timeout is answered 402 \"card declined\" so the diner tries again; "
                              "the order is left pending and the reconciler later charges it",
+    "pending-timeout": "orders: the reconciler gives up on a payment pending longer than 15 s and marks it "
+                       "PAYMENT_FAILED without asking the gateway",
+    "relay-transient": "relay: publishes kitchen tickets as transient messages (no disk write), so a broker restart "
+                       "loses the ones still queued",
+    "relay-one-connection": "relay: holds one database connection for its whole life instead of a pool, and never "
+                            "opens a new one after a database restart",
 }
 
 
@@ -23,6 +29,9 @@ class Bugs:
     charge_without_key: bool = False
     no_reconcile: bool = False
     timeout_says_declined: bool = False
+    pending_timeout: bool = False
+    relay_transient: bool = False
+    relay_one_connection: bool = False
 
     @classmethod
     def from_names(cls, names: frozenset[str] | set[str]) -> "Bugs":

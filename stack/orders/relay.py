@@ -7,13 +7,16 @@ A crash between confirm and commit republishes a row: the kitchen dedupes by ord
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
+from typing import AsyncIterator
 
 import asyncpg
 
 from stack.common.amqp import TicketPublisher
-from stack.common.service import Backoff, open_pool, read_sql
+from stack.common.service import Backoff, _json_codecs, open_pool, read_sql
+from stack.orders.bugs import Bugs
 
 log = logging.getLogger("stack.relay")
 
@@ -27,9 +30,25 @@ class RelaySettings:
     amqp_url: str
     poll_s: float = POLL_S
     batch: int = BATCH
+    bugs: Bugs = Bugs()
 
 
-async def relay_batch(pool: asyncpg.Pool, publisher: TicketPublisher, batch: int) -> int:
+class OneConnection:
+    """The relay-one-connection defect: a single connection opened at start, handed out as if it were a pool
+    ("saves a round trip"); when the server restarts, it stays dead and every batch fails on it."""
+
+    def __init__(self, conn: asyncpg.Connection):
+        self.conn = conn
+
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        yield self.conn
+
+    async def close(self) -> None:
+        await self.conn.close(timeout=2)
+
+
+async def relay_batch(pool: "asyncpg.Pool | OneConnection", publisher: TicketPublisher, batch: int) -> int:
     """Publish one batch of unsent rows; returns how many were marked sent. Raises if any publish failed."""
     async with pool.acquire() as conn, conn.transaction():
         rows = await conn.fetch(
@@ -51,7 +70,12 @@ async def relay_batch(pool: asyncpg.Pool, publisher: TicketPublisher, batch: int
 async def run_relay(settings: RelaySettings, stop: asyncio.Event) -> None:
     """Poll and publish until `stop` is set."""
     pool = await open_pool(settings.dsn, read_sql(__file__, "schema.sql"), max_size=2)
-    publisher = TicketPublisher(settings.amqp_url)
+    if settings.bugs.relay_one_connection:
+        await pool.close()
+        conn = await asyncpg.connect(settings.dsn, timeout=5, command_timeout=10)
+        await _json_codecs(conn)
+        pool = OneConnection(conn)
+    publisher = TicketPublisher(settings.amqp_url, persistent=not settings.bugs.relay_transient)
     backoff = Backoff(first=0.1, cap=5.0)
     log.info("outbox relay started")
     try:

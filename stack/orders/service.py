@@ -26,6 +26,7 @@ log = logging.getLogger("stack.orders")
 
 RECONCILE_BATCH = 200
 RECONCILE_PARALLEL = 16
+PENDING_GIVE_UP_S = 15.0   # only under the pending-timeout defect
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,8 @@ class OrdersService:
         """Ask the gateway about every order pending for longer than a pay call can take; returns how many."""
         if self.bugs.no_reconcile:
             return 0
+        if self.bugs.pending_timeout:
+            await self._give_up_stale()
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT id, total_cents, card FROM orders WHERE status = 'PAYMENT_PENDING' "
@@ -232,6 +235,17 @@ class OrdersService:
 
         await asyncio.gather(*(one(r) for r in rows))
         return len(rows)
+
+    async def _give_up_stale(self) -> None:
+        """The pending-timeout defect: "don't keep diners waiting forever" — fail what has been pending too long,
+        without asking the gateway whether the charge went through."""
+        async with self.pool.acquire() as conn:
+            stale = await conn.fetch(
+                "SELECT id FROM orders WHERE status = 'PAYMENT_PENDING' "
+                "AND pending_since < now() - make_interval(secs => $1) LIMIT $2", PENDING_GIVE_UP_S, RECONCILE_BATCH)
+        for row in stale:
+            log.info("order %s: pending for over %.0f s; giving up", row["id"], PENDING_GIVE_UP_S)
+            await self.settle(row["id"], Status.PAYMENT_FAILED, None)
 
     async def _reconcile(self, order_id: str, total: int, card: str | None) -> None:
         charges = await self.gateway.find(order_id)

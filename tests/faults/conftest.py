@@ -53,7 +53,7 @@ def client(toxiproxy):
 
 @pytest.fixture
 def links(client, echo_port):
-    """The six stack links as proxies to the echo server; clean (reset) before and after each test."""
+    """The stack links as proxies to the echo server; clean (reset) before and after each test."""
     have = client.proxies()
     for link in LINKS:
         if link.name not in have:

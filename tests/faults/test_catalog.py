@@ -15,7 +15,8 @@ slow = pytest.mark.slow
 
 
 def test_registry_has_the_mission_faults():
-    assert names() == ["weak_network", "gateway_timeout", "gateway_slow", "kitchen_drop", "notify_drop", "db_stall"]
+    assert names() == ["weak_network", "gateway_timeout", "gateway_slow", "kitchen_drop", "notify_drop", "db_stall",
+                       "service_crash", "service_pause", "broker_restart", "db_restart"]
     for f in FAULTS.values():
         assert f.description and "\n" not in f.description
         assert all(link in LINKS_BY_NAME for link in f.links)

@@ -100,12 +100,12 @@ def test_syntax_errors_carry_tomllibs_line():
 def test_empty_and_unknown_refs():
     with pytest.raises(ScheduleError, match="no faults"):
         parse_schedule("name = 'x'\n", "e.toml")
-    assert "built-ins: ci-gate, lunch-rush, random" in str(check_schedule("nope")[0])
+    assert "built-ins: ci-gate, ci-gate-full, lunch-rush, random" in str(check_schedule("nope")[0])
     assert "no schedule file" in str(check_schedule("/tmp/does/not/exist.toml")[0])
 
 
 def test_builtins_are_valid():
-    assert builtin_names() == ["ci-gate", "lunch-rush", "random"]
+    assert builtin_names() == ["ci-gate", "ci-gate-full", "lunch-rush", "random"]
     for name in builtin_names():
         assert check_schedule(name) == []
     gate = load_schedule("ci-gate")

@@ -11,7 +11,8 @@ from stack.payments import bugs as payments_bugs
 
 def test_registry_is_the_union_with_one_line_descriptions():
     assert set(bugs.REGISTRY) == {"no-idempotency", "publish-before-commit", "charge-without-key", "no-reconcile",
-                                  "timeout-says-declined", "kitchen-auto-ack", "kitchen-no-dedupe"}
+                                  "timeout-says-declined", "kitchen-auto-ack", "kitchen-no-dedupe",
+                                  "kitchen-write-behind", "pending-timeout", "relay-transient", "relay-one-connection"}
     assert all(d and "\n" not in d for d in bugs.REGISTRY.values())
 
 

@@ -69,9 +69,9 @@ def test_local_stack_is_wired_through_its_links_and_stops_clean(run_dir: Path) -
         relay = " ".join(_argv(stack.services["relay"].pid))
         assert f":{via['orders_db']}/orders" in relay and f":{via['kitchen_publish']}/" in relay
         gateway = " ".join(_argv(stack.services["gateway"].pid))
-        assert f":{via['payment_notify']}/payments/notify" in gateway and e.gateway_dsn in gateway
+        assert f":{via['payment_notify']}/payments/notify" in gateway and f":{via['gateway_db']}/gateway" in gateway
         kitchen = " ".join(_argv(stack.services["kitchen"].pid))
-        assert f":{via['kitchen_consume']}/" in kitchen and e.kitchen_dsn in kitchen
+        assert f":{via['kitchen_consume']}/" in kitchen and f":{via['kitchen_db']}/kitchen" in kitchen
         # steady state end to end through the diner edge, and the kitchen queue drains
         result = probe(e.orders_api_url, e.kitchen_url, timeout=20)
         assert result.order_id
