@@ -20,7 +20,7 @@ import math  # noqa: E402
 from harness.audit import AuditOptions, Index, System, audit, figures  # noqa: E402
 from harness.audit.model import Timeline, Window  # noqa: E402
 from harness.audit.history import Backlog, ChargeRow, FinalReads, OrderRow, TicketRow  # noqa: E402
-from scenarios.ledger import Item, LedgerEntry, Told  # noqa: E402
+from scenarios.ledger import Invalid, Item, LedgerEntry, Told  # noqa: E402
 
 TARGET_S = 15.0
 DISHES = [(f"D{i:02d}", 900 + 100 * i) for i in range(1, 21)]
@@ -29,6 +29,9 @@ DISHES = [(f"D{i:02d}", 900 + 100 * i) for i in range(1, 21)]
 def _pool(copies: int) -> list[list[Item]]:
     """Distinct but equal Item objects per copy, so comparisons are by value, not identity."""
     return [[Item(d, q, c) for d, c in DISHES for q in (1, 2, 3)] for _ in range(copies)]
+
+
+STALE = (Invalid.STALE_MENU,)
 
 
 def build(n: int, seed: int = 7) -> tuple[list[LedgerEntry], FinalReads, dict[tuple[str, System], int]]:
@@ -48,7 +51,8 @@ def build(n: int, seed: int = 7) -> tuple[list[LedgerEntry], FinalReads, dict[tu
         roll = rnd.random()
         order_told = Told.UNKNOWN if roll < 0.02 else Told.OK
         if roll > 0.995:                                      # definite no: nothing persisted
-            ledger.append(LedgerEntry(key, kinds[i % 4], cart, total, Told.FAIL, order_reason="422"))
+            ledger.append(LedgerEntry(key, kinds[i % 4], cart, total, Told.FAIL, order_reason="422",
+                                      invalid=STALE))   # refused on purpose: a sold-out dish slipped in
             continue
         pay = None if roll > 0.98 else Told.UNKNOWN if roll < 0.04 else Told.OK
         ledger.append(LedgerEntry(key, kinds[i % 4], cart, total, order_told, oid, payment=pay,
