@@ -1,12 +1,14 @@
 """The one table of faults, by name."""
 from __future__ import annotations
 
-from faults.catalog import db_stall, gateway_slow, gateway_timeout, kitchen_drop, notify_drop, weak_network
+from faults.catalog import (db_stall, gateway_slow, gateway_timeout, kitchen_drop, notify_drop, provider_declines,
+                            provider_errors, weak_network, webhook_chaos)
 from faults.catalog.base import Fault
 from faults.errors import FaultError
 
 FAULTS: dict[str, Fault] = {m.FAULT.name: m.FAULT for m in (
     weak_network, gateway_timeout, gateway_slow, kitchen_drop, notify_drop, db_stall,
+    provider_errors, provider_declines, webhook_chaos,
 )}
 
 

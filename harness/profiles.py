@@ -25,6 +25,8 @@ class Profile:
 PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("ci-gate", "every mission fault once, each with a quiet window around it; the CI resilience gate",
             schedule="ci-gate", duration_s=80, users=16, spawn_rate=8),
+    Profile("ci-gate-full", "faults beyond the wire (processes, broker, database, payment provider), each once "
+            "with quiet windows; the second CI gate", schedule="ci-gate-full", duration_s=125, users=16, spawn_rate=8),
     Profile("lunch-rush", "a time-compressed lunch hour: rise, peak, fall, with the faults a real lunch brings",
             schedule="lunch-rush", duration_s=180, users=30, spawn_rate=5, shape="lunch_rush"),
     Profile("calm", "steady diners and no faults: the baseline", schedule="none",

@@ -28,4 +28,5 @@ FAULT = Fault(
     name="db_stall",
     description="The orders database stalls: answers on orders_db delayed, or swallowed (timeout).",
     links=(LINK,), params_type=Params, plan_fn=plan,
+    variants=({"delay_ms": 500}, {"delay_ms": 1500}),
 )

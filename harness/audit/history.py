@@ -25,6 +25,7 @@ class ChargeRow:
     amount_cents: int
     status: str              # captured | declined
     created_at: float
+    injected: bool = False   # a good card declined by the provider's chaos control (no wrongful refusal)
 
 
 @dataclass(frozen=True)

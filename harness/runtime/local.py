@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import sys
 import time
@@ -64,6 +65,7 @@ class Endpoints:
     rabbit: RabbitControl              # to read queue depths (drain)
     menu_path: str
     run_dir: str
+    gateway_chaos_token: str = ""      # X-Chaos-Token of the gateway's /admin/chaos (direct address only)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -170,6 +172,7 @@ class LocalStack:
             orders_dsn=self.postgres.dsn("orders"), gateway_dsn=self.postgres.dsn("gateway"),
             kitchen_dsn=self.postgres.dsn("kitchen"), amqp_url=self.rabbit.amqp_url,
             proxy_ports=proxy_ports, rabbit=self.rabbit.control, menu_path=str(menu), run_dir=str(self.run_dir),
+            gateway_chaos_token=secrets.token_hex(16),
         )
         bugs = [arg for name in self.options.bugs for arg in ("--bug", name)]
         orders_extra = []
@@ -180,7 +183,8 @@ class LocalStack:
         argv = {
             "gateway": ["stack.payments", "serve", "--port", str(ports["gateway"]),
                         "--dsn", self.postgres.dsn("gateway"),
-                        "--notify-url", f"http://{LOOPBACK}:{via('payment_notify')}/payments/notify"],
+                        "--notify-url", f"http://{LOOPBACK}:{via('payment_notify')}/payments/notify",
+                        "--chaos-token", self.endpoints.gateway_chaos_token],
             "kitchen": ["stack.kitchen", "serve", "--port", str(ports["kitchen"]),
                         "--dsn", self.postgres.dsn("kitchen"),
                         "--amqp-url", amqp.format(LOOPBACK, via("kitchen_consume"))],

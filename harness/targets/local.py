@@ -61,8 +61,9 @@ class LocalTarget:
         return None
 
     def gateway_control(self):
-        """The payment provider's chaos control: not offered yet."""
-        return None
+        """The simulated payment provider's chaos control, at its direct address (diners never reach it)."""
+        from harness.targets.gateway_chaos import HttpGatewayControl
+        return HttpGatewayControl(self.endpoints.gateway_url, self.endpoints.gateway_chaos_token)
 
     def dead_services(self) -> list[str]:
         assert self.stack is not None
