@@ -73,7 +73,8 @@ def load_profile_schedule(options: RunOptions):
     if prof.schedule == "none":
         return None
     try:
-        schedule = load_schedule(prof.schedule, seed=options.seed if prof.schedule == "random" else None)
+        schedule = load_schedule(prof.schedule, seed=options.seed if prof.schedule == "random" else None,
+                                 duration=prof.duration_s)   # a random nemesis is fitted to the load
     except FaultError as err:
         raise UsageError(str(err)) from None
     if schedule.total > prof.duration_s:
