@@ -195,7 +195,8 @@ def _load_and_faults(ctx: RunContext, target: Target, endpoints) -> None:
         if schedule is not None:
             client.reset()   # a long-lived (external) Toxiproxy may hold toxics from an earlier crashed run
             runner = stack.enter_context(TimelineRunner(client, schedule, processes=target.process_control(),
-                                                               gateway=target.gateway_control()))
+                                                               gateway=target.gateway_control(),
+                                                               restart_proxy=target.fault_proxy_restart()))
             runner.preflight()
         ctx.load_launched_wall = time.time()
         locust.start()

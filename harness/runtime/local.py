@@ -109,6 +109,7 @@ class LocalStack:
     services: dict[str, Child] = field(default_factory=dict)
     endpoints: Endpoints | None = None
     timings: dict[str, float] = field(default_factory=dict)   # seconds per part, for `up` and benchmarks
+    proxy_upstreams: dict[str, str] = field(default_factory=dict)   # link name → upstream host:port
     _stopped: set[str] = field(default_factory=set)   # stop steps already done
 
     def __enter__(self) -> "LocalStack":
@@ -154,8 +155,8 @@ class LocalStack:
         proxy_ports: dict[str, int] = {}
         for link in LINKS:
             proxy_ports[link.name] = free_port()
-            create_proxy(self.toxiproxy.url, link.name, proxy_ports[link.name],
-                         f"{LOOPBACK}:{upstreams[link.upstream]}")
+            self.proxy_upstreams[link.name] = f"{LOOPBACK}:{upstreams[link.upstream]}"
+            create_proxy(self.toxiproxy.url, link.name, proxy_ports[link.name], self.proxy_upstreams[link.name])
         self._timed("proxies", t0)
 
         def via(link: str) -> int:
@@ -222,6 +223,17 @@ class LocalStack:
         path = self.run_dir / "menu.json"
         path.write_text(json.dumps(DEFAULT_MENU, indent=1))
         return path
+
+    def restart_toxiproxy(self) -> str:
+        """A wedged Toxiproxy API: kill our server, start it again on its port and recreate every proxy on its
+        listen port (fresh proxies hold no toxics: a restart only heals). Returns a detail for the timeline."""
+        assert self.toxiproxy is not None and self.endpoints is not None
+        old = self.toxiproxy.child.pid if self.toxiproxy.child else None
+        self.toxiproxy.stop(sig=signal.SIGKILL)   # a wedged (or stopped) server need not cooperate
+        self.toxiproxy.start()
+        for name, port in self.endpoints.proxy_ports.items():
+            create_proxy(self.toxiproxy.url, name, port, self.proxy_upstreams[name])
+        return f"toxiproxy pid {old} -> {self.toxiproxy.child.pid}, {len(self.endpoints.proxy_ports)} proxies recreated"
 
     def queue_depth(self, name: str = KITCHEN_QUEUE) -> QueueDepth | None:
         assert self.rabbit is not None

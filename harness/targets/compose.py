@@ -66,6 +66,10 @@ class ComposeTarget:
         """Process faults (kill, start, pause, resume of the stack's parts): not offered yet."""
         return None
 
+    def fault_proxy_restart(self):
+        """Not offered: a wedged Toxiproxy container makes the run inconclusive."""
+        return None
+
     def gateway_control(self):
         """The payment provider's chaos control: not offered yet."""
         return None

@@ -126,6 +126,10 @@ class ExternalTarget:
         """Process faults (kill, start, pause, resume of the stack's parts): not offered yet."""
         return None
 
+    def fault_proxy_restart(self):
+        """An external Toxiproxy is not ours to restart: a wedged API makes the run inconclusive."""
+        return None
+
     def gateway_control(self):
         """The payment provider's chaos control at [gateway].chaos_url, or None when the config has none."""
         if self.cfg.gateway_chaos_url is None:

@@ -65,6 +65,10 @@ class LocalTarget:
         from harness.targets.gateway_chaos import HttpGatewayControl
         return HttpGatewayControl(self.endpoints.gateway_url, self.endpoints.gateway_chaos_token)
 
+    def fault_proxy_restart(self):
+        """Restarts our own Toxiproxy when its API wedges (faults.runner.TimelineRunner.restart_proxy)."""
+        return self.stack.restart_toxiproxy if self.stack is not None else None
+
     def dead_services(self) -> list[str]:
         assert self.stack is not None
         return [name for name, child in self.stack.services.items() if not child.alive()]
