@@ -10,8 +10,10 @@ from stack.payments import bugs as payments_bugs
 
 
 def test_registry_is_the_union_with_one_line_descriptions():
-    assert set(bugs.REGISTRY) == {"no-idempotency", "publish-before-commit", "charge-without-key", "no-reconcile",
-                                  "kitchen-auto-ack", "kitchen-no-dedupe"}
+    assert {"no-idempotency", "publish-before-commit", "charge-without-key", "no-reconcile", "kitchen-auto-ack",
+            "kitchen-no-dedupe", "provider-5xx-declines", "soft-decline-retry", "notify-latest-wins"} <= set(bugs.REGISTRY)
+    assert set(bugs.REGISTRY) == (set(orders_bugs.DESCRIPTIONS) | set(kitchen_bugs.DESCRIPTIONS)
+                                  | set(payments_bugs.DESCRIPTIONS))
     assert all(d and "\n" not in d for d in bugs.REGISTRY.values())
 
 
