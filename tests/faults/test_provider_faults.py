@@ -95,3 +95,26 @@ def test_preflight_names_a_missing_chaos_control():
     assert [(s.action, s.detail) for s in stamps] == [("apply", "gateway:set_chaos(decline_rate=0.3)"),
                                                        ("heal", "gateway:set_chaos(decline_rate=0.3)")]
     assert runner.gateway.held == {}
+
+
+def test_heal_all_clears_the_provider_when_the_run_is_cut_short():
+    """Ctrl-C, SIGTERM or a dead service while a provider fault is active: the runner's `finally` clears it."""
+    schedule = parse_schedule("[[fault]]\nat = 1\nfor = 30\nuse = 'webhook_chaos'\n", "p.toml")
+
+    class Client(NoLinks):
+        resets = 0
+
+        def proxies(self):
+            return {}
+
+        def reset(self):
+            Client.resets += 1
+
+    gw = FakeGateway()
+    with pytest.raises(KeyboardInterrupt):
+        with TimelineRunner(Client(), schedule, gateway=gw) as runner:
+            runner.step(2.0)
+            assert gw.held
+            raise KeyboardInterrupt
+    assert gw.held == {} and gw.calls[-1] == ("clear",) and Client.resets == 1
+    assert [s.action for s in runner.stamps] == ["apply", "heal"]
