@@ -78,3 +78,41 @@ def test_the_random_nemesis_fits_the_load_and_ends_conclusive(runs_root: Path, s
 def test_random_with_the_profiles_own_duration_is_not_refused(runs_root: Path) -> None:
     code, _, summary = dinerush_run(runs_root, "random-default", "ci-gate", "--schedule", "random", "--seed", "5")
     assert summary["inconclusive"] == [] and code == 0
+
+
+def _toxiproxy_pid(root_pid: int) -> int:
+    from harness.runtime.procs import process_tree
+    for pid in process_tree(root_pid):
+        try:
+            if b"toxiproxy-server" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return pid
+        except OSError:
+            continue
+    raise AssertionError("no toxiproxy-server under the run")
+
+
+def test_a_wedged_fault_proxy_is_restarted_and_the_verdict_stands(runs_root: Path) -> None:
+    """SIGSTOP the run's own Toxiproxy during ci-gate's first fault (weak_network 5-15 s): its heal times out,
+    the runtime restarts the server, the timeline says so, and the correct stack still passes."""
+    import re
+    import signal
+    run_dir = runs_root / "wedged"
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "run", "ci-gate", "--run-dir", str(run_dir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    stopped = None
+    try:
+        for line in proc.stdout:   # progress lines: "load     7/80s | ..."
+            m = re.search(r"load\s+(\d+)/", line)
+            if stopped is None and m and 7 <= int(m.group(1)) < 14:
+                stopped = _toxiproxy_pid(proc.pid)
+                os.kill(stopped, signal.SIGSTOP)
+        code = proc.wait(timeout=600)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert stopped is not None, "the load never reached the first fault"
+    summary = json.loads((run_dir / "summary.json").read_text())
+    stamps = json.loads((run_dir / "timeline.json").read_text())
+    restarts = [s for s in stamps if s["action"] == "restart"]
+    assert len(restarts) == 1 and restarts[0]["detail"].startswith("fault proxy restarted at ")
+    assert (summary["inconclusive"], failing(summary), code) == ([], {}, 0)
