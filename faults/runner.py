@@ -95,6 +95,8 @@ class TimelineRunner:
                 due.append((e.end, 0 if e.index in self._active else 2, e))
         out: list[Stamp] = []
         for when, kind, e in sorted(due, key=lambda d: (d[0], d[1], d[2].index)):
+            if e.index in self._done:   # healed early by a fault proxy restart within this step
+                continue
             out.append(self._heal(e, elapsed) if kind != 1 else self._apply(e, elapsed))
         return out
 
@@ -195,6 +197,8 @@ class TimelineRunner:
         first: BaseException | None = None
         try:
             for index in sorted(self._active):
+                if index not in self._active:   # healed early by a fault proxy restart during this loop
+                    continue
                 e = self.schedule.entries[index]
                 try:
                     out.append(self._heal(e, at))

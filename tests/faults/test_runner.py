@@ -262,3 +262,16 @@ def test_a_wedged_external_proxy_is_a_fault_error_naming_it():
     fake.wedged = True
     with pytest.raises(FaultError, match="fault proxy wedged at 1.0 s .*cannot restart an external Toxiproxy"):
         runner.step(1.0)
+
+
+def test_faults_healed_early_by_a_restart_are_not_healed_again():
+    text = WEDGE_TIMELINE.replace("for = 10", "for = 3")   # both heal at 4 s
+    for finish in ("step", "heal_all"):
+        fake = WedgingClient()
+        runner = TimelineRunner(fake, parse_schedule(text, "w.toml"), restart_proxy=fake.restart)
+        runner.step(2.5)
+        fake.wedged = True
+        runner.step(4.0) if finish == "step" else runner.heal_all(3.0)
+        assert fake.restarts == 1 and fake.clean()
+        heals = [s for s in runner.stamps if s.action == "heal"]
+        assert sorted(s.fault for s in heals) == ["gateway_timeout", "weak_network"]   # each once
