@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 import httpx
 from toxiproxy.toxic import Toxic
 
-from faults.errors import ToxiproxyBadRequest, ToxiproxyConflict, ToxiproxyError, ToxiproxyNotFound
+from faults.errors import (ToxiproxyBadRequest, ToxiproxyConflict, ToxiproxyError, ToxiproxyNotFound,
+                           ToxiproxyUnresponsive)
 
 Attr = int | float
 STREAMS = ("upstream", "downstream")
@@ -91,7 +92,10 @@ class ProxyState:
 
 
 class ToxiproxyClient:
-    """One Toxiproxy server at `base_url` (e.g. http://127.0.0.1:8474). Thread-compatible, not shared state."""
+    """One Toxiproxy server at `base_url` (e.g. http://127.0.0.1:8474). Thread-compatible, not shared state.
+
+    Every call is bounded by `timeout` seconds (connect, write, read); a server that takes the connection
+    but does not answer in time raises ToxiproxyUnresponsive (a wedged API), one that refuses ToxiproxyError."""
 
     def __init__(self, base_url: str, timeout: float = 5.0) -> None:
         self.base_url = base_url.rstrip("/")
@@ -114,6 +118,9 @@ class ToxiproxyClient:
         what = f"{method} {self.base_url}{path}"
         try:
             resp = self._http.request(method, path, json=body)
+        except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout) as err:
+            raise ToxiproxyUnresponsive(f"Toxiproxy at {self.base_url} stopped answering ({what}: timed out "
+                                        f"after {self._http.timeout.read:g} s: {type(err).__name__})") from None
         except httpx.HTTPError as err:
             raise ToxiproxyError(f"Toxiproxy at {self.base_url} not answering ({what}: {err}); "
                                  "is toxiproxy-server running on that port?") from None

@@ -19,6 +19,11 @@ class ToxiproxyError(FaultError):
         self.status = status
 
 
+class ToxiproxyUnresponsive(ToxiproxyError):
+    """The server accepted the connection but did not answer in time: its API is wedged (upstream issue 558:
+    a toxic removed under traffic can block the proxy's toxic lock forever). Only a restart heals it."""
+
+
 # The toxiproxy-python exception types, so callers catching those still catch ours.
 class ToxiproxyConflict(ToxiproxyError, ProxyExists):
     """409: a proxy or toxic of that name already exists."""

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from faults.catalog import (broker_restart, db_restart, db_stall, gateway_slow, gateway_timeout, kitchen_drop,
-                            notify_drop, service_crash, service_pause, weak_network)
+                            notify_drop, provider_declines, provider_errors, service_crash, service_pause,
+                            weak_network, webhook_chaos)
 from faults.catalog.base import Fault
 from faults.errors import FaultError
 
 FAULTS: dict[str, Fault] = {m.FAULT.name: m.FAULT for m in (
     weak_network, gateway_timeout, gateway_slow, kitchen_drop, notify_drop, db_stall,
     service_crash, service_pause, broker_restart, db_restart,
+    provider_errors, provider_declines, webhook_chaos,
 )}
 
 

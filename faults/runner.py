@@ -3,6 +3,12 @@ runner never sleeps. Every apply and heal is stamped with the elapsed time it wa
 wall time after the server confirmed it. Used as a context manager, it heals everything in a
 `finally` and ends with `client.reset()`.
 
+A wedged Toxiproxy API (a call that times out: ToxiproxyUnresponsive) never wastes a run when the target
+can restart its own server (`restart_proxy`): the server is restarted on its port with fresh proxies,
+which heals every wire fault at once; that is stamped ("fault proxy restarted at T s"), the wire faults
+then active are stamped healed, and a fault that was being applied is applied again on the fresh server.
+Without `restart_proxy` (an external Toxiproxy) the wedge is a FaultError naming it: the run is inconclusive.
+
     with TimelineRunner(client, schedule) as runner:
         while not runner.done:
             stamps = runner.step(time.monotonic() - t0)
@@ -10,13 +16,14 @@ wall time after the server confirmed it. Used as a context manager, it heals eve
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
 from faults.actuators import Actuators, GatewayControl, ProcessControl
 from faults.catalog.base import FaultClient, Plan, check_actuators
-from faults.errors import FaultError
+from faults.errors import FaultError, ToxiproxyUnresponsive
 from faults.schedule import Entry, Schedule
 
 
@@ -29,7 +36,7 @@ class RunnerClient(FaultClient, Protocol):
 class Stamp:
     """One applied or healed fault, for the run's timeline."""
 
-    action: str          # "apply" | "heal"
+    action: str          # "apply" | "heal" | "restart" (the fault proxy was restarted; entry -1)
     entry: int           # 0-based index in the schedule
     fault: str
     due: float           # scheduled elapsed seconds (at, or at + for)
@@ -50,6 +57,9 @@ class TimelineRunner:
     clock: Callable[[], float] = time.time
     processes: ProcessControl | None = None     # process faults: the target's supervisor, if it offers one
     gateway: GatewayControl | None = None       # payment-provider faults: its chaos control, if offered
+    # Restarts the target's own Toxiproxy on its port and recreates the proxies; returns a detail. None: the
+    # target cannot (external), so a wedged API ends the run inconclusive.
+    restart_proxy: Callable[[], str] | None = None
     stamps: list[Stamp] = field(default_factory=list)
     _active: dict[int, Plan] = field(default_factory=dict)   # entry index → applied (tagged) plan
     _done: set[int] = field(default_factory=set)              # entries applied and healed
@@ -85,6 +95,8 @@ class TimelineRunner:
                 due.append((e.end, 0 if e.index in self._active else 2, e))
         out: list[Stamp] = []
         for when, kind, e in sorted(due, key=lambda d: (d[0], d[1], d[2].index)):
+            if e.index in self._done:   # healed early by a fault proxy restart within this step
+                continue
             out.append(self._heal(e, elapsed) if kind != 1 else self._apply(e, elapsed))
         return out
 
@@ -106,7 +118,11 @@ class TimelineRunner:
     def _apply(self, e: Entry, elapsed: float) -> Stamp:
         plan = e.fault.plan(e.params).tagged(f"e{e.index}_{e.use}")
         try:
-            e.fault.apply(self.actuators, e.params, tag=f"e{e.index}_{e.use}")
+            try:
+                e.fault.apply(self.actuators, e.params, tag=f"e{e.index}_{e.use}")
+            except ToxiproxyUnresponsive as wedged:
+                self._restart(elapsed, wedged)   # the fresh server holds nothing of this fault: apply it again
+                e.fault.apply(self.actuators, e.params, tag=f"e{e.index}_{e.use}")
         except Exception as err:
             self._done.add(e.index)
             self._undo_partial(plan)
@@ -137,13 +153,39 @@ class TimelineRunner:
             plan = e.fault.plan(e.params).tagged(f"e{e.index}_{e.use}")
         held = frozenset(link for p in self._active.values() for link in p.down)
         try:
-            e.fault.heal(self.actuators, plan, keep_down=held)
+            try:
+                e.fault.heal(self.actuators, plan, keep_down=held)
+            except ToxiproxyUnresponsive as wedged:
+                self._restart(elapsed, wedged)   # a restart heals every wire fault (steps were healed first)
         except Exception as err:
             raise FaultError(f"fault #{e.index + 1} {e.use} did not heal at {elapsed:.1f} s: {err}") from err
         return self._stamp("heal", e, e.end, elapsed, plan)
 
-    def _stamp(self, action: str, e: Entry, due: float, elapsed: float, plan: Plan) -> Stamp:
-        stamp = Stamp(action, e.index, e.use, due, elapsed, self.clock(), plan.links, plan.summary())
+    def _restart(self, elapsed: float, wedged: ToxiproxyUnresponsive) -> None:
+        """Restart the wedged fault proxy (or raise FaultError when the target cannot); the wire faults then
+        active are healed by it, and stamped so."""
+        if self.restart_proxy is None:
+            raise FaultError(f"fault proxy wedged at {elapsed:.1f} s ({wedged}); dinerush cannot restart an "
+                             "external Toxiproxy: restart it and run again") from wedged
+        try:
+            detail = self.restart_proxy()
+        except Exception as err:
+            raise FaultError(f"fault proxy wedged at {elapsed:.1f} s ({wedged}) and its restart failed: {err}") from err
+        self.stamps.append(Stamp("restart", -1, "toxiproxy", elapsed, elapsed, self.clock(), (),
+                                 f"fault proxy restarted at {elapsed:.1f} s: {wedged}; {detail}"))
+        for index in sorted(self._active):
+            plan = self._active[index]
+            if not plan.toxics and not plan.down:
+                continue
+            e = self.schedule.entries[index]
+            del self._active[index]
+            self._done.add(index)
+            e.fault.heal(self.actuators, dataclasses.replace(plan, toxics=(), down=()))   # its steps, if any
+            self._stamp("heal", e, e.end, elapsed, plan, note="healed early by the fault proxy restart")
+
+    def _stamp(self, action: str, e: Entry, due: float, elapsed: float, plan: Plan, note: str = "") -> Stamp:
+        detail = plan.summary() + (f" ({note})" if note else "")
+        stamp = Stamp(action, e.index, e.use, due, elapsed, self.clock(), plan.links, detail)
         self.stamps.append(stamp)
         return stamp
 
@@ -155,6 +197,8 @@ class TimelineRunner:
         first: BaseException | None = None
         try:
             for index in sorted(self._active):
+                if index not in self._active:   # healed early by a fault proxy restart during this loop
+                    continue
                 e = self.schedule.entries[index]
                 try:
                     out.append(self._heal(e, at))
@@ -162,7 +206,10 @@ class TimelineRunner:
                     first = first or err
         finally:
             self._active.clear()
-            self.client.reset()
+            try:
+                self.client.reset()
+            except ToxiproxyUnresponsive as wedged:
+                self._restart(at, wedged)   # a fresh server holds no toxics: the reset is done
         if first is not None:
             raise first
         return out

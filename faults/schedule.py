@@ -20,7 +20,6 @@ text: the n-th `[[fault]]` header is entry n, and a key's line is its `key =` li
 """
 from __future__ import annotations
 
-import random as _random
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -28,56 +27,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Mapping
 
-from faults.catalog.base import Fault
 from faults.errors import FaultError, ParamError, Problem, ScheduleError
+from faults.nemesis import RandomSpec, fit, random_schedule
 from faults.registry import FAULTS
+from faults.timeline import Entry, Schedule, overlaps
+
+__all__ = ["Entry", "Schedule", "RandomSpec", "random_schedule", "load_schedule", "parse_schedule",
+           "check_schedule", "builtin_names"]
 
 ENTRY_KEYS = ("at", "for", "use")
 TOP_KEYS = ("name", "description", "duration", "fault", "random")
 BUILTIN_DIR = "schedules"
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One scheduled fault: apply at `at`, heal at `at + for_s`."""
-
-    index: int           # 0-based position in the schedule
-    at: float
-    for_s: float
-    use: str
-    params: object       # the fault's typed Params dataclass
-    line: int = 0        # line of its [[fault]] header (0 when generated)
-
-    @property
-    def end(self) -> float:
-        return self.at + self.for_s
-
-    @property
-    def fault(self) -> Fault:
-        return FAULTS[self.use]
-
-    def label(self) -> str:
-        return f"#{self.index + 1} {self.use} {self.fault.plan(self.params).summary()}"
-
-
-@dataclass(frozen=True)
-class Schedule:
-    name: str
-    entries: tuple[Entry, ...]
-    duration: float | None = None
-    description: str = ""
-    source: str = ""     # file path, or "builtin:<name>"
-    seed: int | None = None
-
-    @property
-    def total(self) -> float:
-        """Seconds of load this schedule needs: its duration, else the end of its last fault."""
-        ends = [e.end for e in self.entries]
-        return self.duration if self.duration is not None else max(ends, default=0.0)
-
-    @property
-    def links(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(link for e in self.entries for link in e.fault.plan(e.params).links))
 
 
 # --- locating lines ---------------------------------------------------------------------------------
@@ -234,6 +194,7 @@ def parse_schedule(text: str, path: str = "<schedule>", name: str | None = None)
         if entry is not None:
             entries.append(entry)
     where.header = 0
+    _check_parts(entries, where)
     if not faults and not where.problems:
         where.add(None, "no faults: add [[fault]] tables (at, for, use, params) or a [random] table")
     if where.problems:
@@ -242,35 +203,18 @@ def parse_schedule(text: str, path: str = "<schedule>", name: str | None = None)
                     description=description, source=path)
 
 
-# --- the random nemesis ------------------------------------------------------------------------------
-# Param variants the nemesis picks from, per fault (each is validated by the fault's own parser).
-VARIANTS: dict[str, tuple[dict[str, object], ...]] = {
-    "weak_network": ({"preset": "3g"}, {"preset": "slow-4g"}, {"preset": "fast-4g"},
-                     {"preset": "flaky-wifi"}, {"preset": "offline"}),
-    "gateway_timeout": ({"form": "latency"}, {"form": "timeout"}),
-    "gateway_slow": ({},),
-    "kitchen_drop": tuple({"form": f, "side": s} for f in ("reset", "cut", "blackhole", "down")
-                          for s in ("publish", "consume")),
-    "notify_drop": ({"form": "down"}, {"form": "reset"}),
-    "db_stall": ({"delay_ms": 500}, {"delay_ms": 1500}),
-}
+def _check_parts(entries: list[Entry], where: "_Where") -> None:
+    """Two faults on one part (a process, the payment provider) at once would undo each other's heal."""
+    for i, a in enumerate(entries):
+        a_parts = set(a.fault.plan(a.params).parts)
+        for b in entries[i + 1:]:
+            shared = a_parts & set(b.fault.plan(b.params).parts)
+            if shared and overlaps(a.at, a.end, b.at, b.end):
+                where.add(None, f"fault #{b.index + 1} ({b.use}) overlaps fault #{a.index + 1} ({a.use}) on "
+                          f"{', '.join(sorted(shared))}; one part takes one fault at a time: move 'at'", b.line)
 
 
-@dataclass(frozen=True)
-class RandomSpec:
-    """A seeded nemesis: faults arrive at `rate_per_min` on average (exponential gaps), each picked by
-    weight from `mix`, lasting uniform [min_for, max_for] s, inside [quiet_start, duration - quiet_end]."""
-
-    seed: int = 1
-    duration: float = 120.0
-    rate_per_min: float = 4.0
-    min_for: float = 4.0
-    max_for: float = 12.0
-    quiet_start: float = 10.0
-    quiet_end: float = 15.0
-    mix: tuple[tuple[str, float], ...] = tuple((name, 1.0) for name in VARIANTS)
-
-
+# --- the random nemesis's table ([random]; the drawing is faults.nemesis) -------------------------
 def _random_spec(raw: object, where: _Where) -> RandomSpec:
     if not isinstance(raw, dict):
         where.add(None, "[random] must be a table", where.lines.top_key("random"))
@@ -316,41 +260,16 @@ def _random_spec(raw: object, where: _Where) -> RandomSpec:
     return spec
 
 
-def random_schedule(spec: RandomSpec, name: str = "random", source: str = "") -> Schedule:
-    """A Schedule drawn from `spec`; the same spec (seed included) gives the same schedule."""
-    rng = _random.Random(spec.seed)
-    names = [n for n, w in spec.mix if w > 0]
-    weights = [w for _, w in spec.mix if w > 0]
-    if not names:
-        raise FaultError("random schedule: the mix has no fault with weight > 0")
-    entries: list[Entry] = []
-    t = spec.quiet_start
-    last_start = spec.duration - spec.quiet_end
-    rate = spec.rate_per_min / 60.0
-    while rate > 0 and len(entries) < 10_000:
-        t += rng.expovariate(rate)
-        dur = round(rng.uniform(spec.min_for, spec.max_for), 1)
-        at = round(t, 1)
-        if at + dur > last_start:
-            break
-        use = rng.choices(names, weights)[0]
-        fault = FAULTS[use]
-        raw = rng.choice(VARIANTS.get(use, ({},)))
-        entries.append(Entry(index=len(entries), at=at, for_s=dur, use=use, params=fault.parse(raw)))
-    return Schedule(name=name, entries=tuple(entries), duration=float(spec.duration),
-                    description=f"seeded random nemesis (seed {spec.seed}, {spec.rate_per_min:g}/min)",
-                    source=source or f"random:{spec.seed}", seed=spec.seed)
-
-
 # --- loading ------------------------------------------------------------------------------------------
 def builtin_names() -> list[str]:
     root = resources.files("faults").joinpath(BUILTIN_DIR)
     return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".toml"))
 
 
-def load_schedule(ref: str | Path, seed: int | None = None) -> Schedule:
+def load_schedule(ref: str | Path, seed: int | None = None, duration: float | None = None) -> Schedule:
     """A schedule from a TOML file path or a built-in name (`ci-gate`, `lunch-rush`, `random`,
-    `random:SEED`); `seed` overrides a random schedule's seed. Raises ScheduleError/FaultError."""
+    `random:SEED`). For a random schedule, `seed` overrides its seed and `duration` fits it to that many
+    seconds of load (faults.nemesis.fit); a seed for a fixed timeline is an error. Raises ScheduleError/FaultError."""
     text, path, name = _read(ref)
     if isinstance(ref, str) and ":" in ref and not Path(ref).exists():
         base, _, s = ref.partition(":")
@@ -358,12 +277,17 @@ def load_schedule(ref: str | Path, seed: int | None = None) -> Schedule:
             raise FaultError(f"bad schedule {ref!r}: use random:SEED with an integer seed")
         seed = int(s) if seed is None else seed
     schedule = parse_schedule(text, path, name)
-    if seed is not None:
-        if schedule.seed is None:
+    if schedule.seed is None:
+        if seed is not None:
             raise FaultError(f"schedule {schedule.name} is not random; a seed applies only to [random] schedules")
-        spec = _random_spec(tomllib.loads(text)["random"], _Where(path, _Lines(())))
-        schedule = random_schedule(RandomSpec(**{**spec.__dict__, "seed": seed}), name=schedule.name, source=path)
-    return schedule
+        return schedule
+    if seed is None and duration is None:
+        return schedule
+    spec = _random_spec(tomllib.loads(text)["random"], _Where(path, _Lines(())))
+    spec = RandomSpec(**{**spec.__dict__, "seed": spec.seed if seed is None else seed})
+    if duration is not None:
+        spec = fit(spec, duration)
+    return random_schedule(spec, name=schedule.name, source=path)
 
 
 def _read(ref: str | Path) -> tuple[str, str, str | None]:

@@ -31,8 +31,8 @@ MIN_PAID_CI_GATE, MIN_PAID_LUNCH, MIN_PAID_CALM = 200, 300, 50
 PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("ci-gate", "every mission fault once, each with a quiet window around it; the CI resilience gate",
             schedule="ci-gate", duration_s=80, users=16, spawn_rate=8, min_paid=MIN_PAID_CI_GATE),
-    Profile("ci-gate-full", "the faults beyond the wire (process crashes and restarts, a frozen gateway) with quiet "
-            "windows around each; the second CI gate", schedule="ci-gate-full", duration_s=120, users=16, spawn_rate=8,
+    Profile("ci-gate-full", "faults beyond the wire (processes, broker, database, payment provider), each once "
+            "with quiet windows; the second CI gate", schedule="ci-gate-full", duration_s=125, users=16, spawn_rate=8,
             min_paid=MIN_PAID_CI_GATE),
     Profile("lunch-rush", "a time-compressed lunch hour: rise, peak, fall, with the faults a real lunch brings",
             schedule="lunch-rush", duration_s=180, users=30, spawn_rate=5, shape="lunch_rush", min_paid=MIN_PAID_LUNCH),

@@ -21,8 +21,9 @@ class ReadQueries:
     # order_id, idempotency_key, status, items (json [{dish_id, qty, unit_cents}]), total_cents, created_at, paid_at
     orders: str = ("SELECT id, idempotency_key, status, items, total_cents, "
                    "extract(epoch from created_at), extract(epoch from paid_at) FROM orders")
-    # charge_id, merchant_ref, amount_cents, status, created_at
-    charges: str = "SELECT id, merchant_ref, amount_cents, status, extract(epoch from created_at) FROM charges"
+    # charge_id, merchant_ref, amount_cents, status, created_at[, injected (bool: a decline made by chaos)]
+    charges: str = ("SELECT id, merchant_ref, amount_cents, status, extract(epoch from created_at), injected "
+                    "FROM charges")
     # order_id, items, total_cents, received_at, deliveries
     tickets: str = ("SELECT order_id, items, total_cents, extract(epoch from received_at), deliveries "
                     "FROM tickets")
@@ -76,7 +77,8 @@ def read_final(dbs: Databases, queries: ReadQueries = ReadQueries(), queue_messa
         OrderRow(str(r[0]), str(r[1]), str(r[2]), _items(r[3]), int(r[4]), float(r[5]),
                  float(r[6]) if r[6] is not None else None)
         for r in _rows(dbs.orders, queries.orders))
-    charges = tuple(ChargeRow(str(r[0]), str(r[1]), int(r[2]), str(r[3]), float(r[4]))
+    charges = tuple(ChargeRow(str(r[0]), str(r[1]), int(r[2]), str(r[3]), float(r[4]),
+                              bool(r[5]) if len(r) > 5 and r[5] is not None else False)
                     for r in _rows(dbs.gateway, queries.charges))
     tickets = tuple(TicketRow(str(r[0]), _items(r[1]), int(r[2]), float(r[3]), int(r[4]))
                     for r in _rows(dbs.kitchen, queries.tickets))

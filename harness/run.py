@@ -73,7 +73,8 @@ def load_profile_schedule(options: RunOptions):
     if prof.schedule == "none":
         return None
     try:
-        schedule = load_schedule(prof.schedule, seed=options.seed if prof.schedule == "random" else None)
+        schedule = load_schedule(prof.schedule, seed=options.seed if prof.schedule == "random" else None,
+                                 duration=prof.duration_s)   # a random nemesis is fitted to the load
     except FaultError as err:
         raise UsageError(str(err)) from None
     if schedule.total > prof.duration_s:
@@ -196,7 +197,8 @@ def _load_and_faults(ctx: RunContext, target: Target, endpoints) -> None:
         if schedule is not None:
             client.reset()   # a long-lived (external) Toxiproxy may hold toxics from an earlier crashed run
             runner = stack.enter_context(TimelineRunner(client, schedule, processes=target.process_control(),
-                                                               gateway=target.gateway_control()))
+                                                               gateway=target.gateway_control(),
+                                                               restart_proxy=target.fault_proxy_restart()))
             runner.preflight()
         ctx.load_launched_wall = time.time()
         locust.start()

@@ -183,6 +183,9 @@ class FakeTarget:
     def gateway_control(self):
         return None
 
+    def fault_proxy_restart(self):
+        return None
+
     def dead_services(self) -> list[str]:
         self.death_polls += 1
         dead: list[str] = []

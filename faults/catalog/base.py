@@ -12,7 +12,7 @@ from typing import Any, Callable, Generic, Mapping, Protocol, TypeVar
 
 from faults.actuators import Actuators, actuators_of
 from faults.client import ToxicSpec, ToxicState
-from faults.errors import FaultError, ParamError
+from faults.errors import FaultError, ParamError, ToxiproxyUnresponsive
 from faults.topology import LINKS_BY_NAME
 
 P = TypeVar("P")
@@ -251,11 +251,15 @@ class Fault(Generic[P]):
             if link not in keep_down:
                 try:
                     client.set_enabled(link, True)
+                except ToxiproxyUnresponsive:
+                    raise   # a wedged server answers nothing more: no call after this one (each would time out)
                 except Exception as err:  # keep healing the rest, report the first
                     errors.append(err)
         for t in plan.toxics:
             try:
                 client.remove_toxic(t.link, t.spec.resolved_name)
+            except ToxiproxyUnresponsive:
+                raise
             except Exception as err:
                 errors.append(err)
         if errors:

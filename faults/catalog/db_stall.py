@@ -30,4 +30,5 @@ FAULT = Fault(
     name="db_stall",
     description="A database hop stalls: answers on orders_db (or kitchen_db, gateway_db) delayed, or swallowed.",
     links=DB_LINKS, params_type=Params, plan_fn=plan,
+    variants=({"delay_ms": 500}, {"delay_ms": 1500}),
 )

@@ -34,4 +34,5 @@ FAULT = Fault(
     name="gateway_slow",
     description="The payment gateway answers slowly, but within the orders API's client timeout.",
     links=(LINK,), params_type=Params, plan_fn=plan, check_fn=check,
+    variants=({},),
 )

@@ -46,4 +46,5 @@ FAULT = Fault(
     name="gateway_timeout",
     description="The gateway's answer comes after the orders API's client timeout (charge captured, answer lost).",
     links=(LINK,), params_type=Params, plan_fn=plan, check_fn=check,
+    variants=({"form": "latency"}, {"form": "timeout"}),
 )

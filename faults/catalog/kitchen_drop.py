@@ -49,4 +49,5 @@ FAULT = Fault(
     name="kitchen_drop",
     description="Kitchen messaging breaks: reset, cut after N bytes, black hole or link down; publish/consume/both.",
     links=("kitchen_publish", "kitchen_consume"), params_type=Params, plan_fn=plan,
+    variants=tuple({"form": f, "side": s} for f in ("reset", "cut", "blackhole", "down") for s in ("publish", "consume")),
 )

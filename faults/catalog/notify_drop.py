@@ -25,4 +25,5 @@ FAULT = Fault(
     name="notify_drop",
     description="Gateway callbacks to the orders API are lost (payment_notify down or reset).",
     links=(LINK,), params_type=Params, plan_fn=plan,
+    variants=({"form": "down"}, {"form": "reset"}),
 )

@@ -84,4 +84,5 @@ FAULT = Fault(
     description="A diner's weak network on diner_edge: DevTools 3g/slow-4g/fast-4g, flaky-wifi, or offline.",
     links=(LINK,), params_type=Params, plan_fn=plan, check_fn=check,
     notes="RTT split half upstream / half downstream; kbit/s / 8 = Toxiproxy KB/s.",
+    variants=({"preset": "3g"}, {"preset": "slow-4g"}, {"preset": "fast-4g"}, {"preset": "flaky-wifi"}, {"preset": "offline"}),
 )

@@ -14,7 +14,7 @@ def faults_list() -> None:
     """List the faults of the catalogue."""
     width = max(len(n) for n in FAULTS)
     for f in FAULTS.values():
-        typer.echo(f"{f.name:<{width}}  {','.join(f.links):<32}  {f.description}")
+        typer.echo(f"{f.name:<{width}}  {','.join(f.links) or '(' + ','.join(f.plan().parts) + ')':<32}  {f.description}")
 
 
 def faults_show(name: o.FaultName) -> None:
@@ -24,7 +24,8 @@ def faults_show(name: o.FaultName) -> None:
     except FaultError as err:
         raise UsageError(str(err)) from None
     typer.echo(f"{fault.name}: {fault.description}")
-    typer.echo(f"links: {', '.join(fault.links)}")
+    typer.echo(f"links: {', '.join(fault.links) or 'none'}" + (f"; acts on: {', '.join(fault.plan().parts)}"
+                                                              if fault.plan().parts else ""))
     if fault.notes:
         typer.echo(f"notes: {fault.notes}")
     typer.echo("params:")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import sys
 import time
@@ -65,6 +66,7 @@ class Endpoints:
     rabbit: RabbitControl              # to read queue depths (drain)
     menu_path: str
     run_dir: str
+    gateway_chaos_token: str = ""      # X-Chaos-Token of the gateway's /admin/chaos (direct address only)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -109,6 +111,7 @@ class LocalStack:
     endpoints: Endpoints | None = None
     supervisor: Supervisor | None = None   # process faults on the parts above (set once they run)
     timings: dict[str, float] = field(default_factory=dict)   # seconds per part, for `up` and benchmarks
+    proxy_upstreams: dict[str, str] = field(default_factory=dict)   # link name → upstream host:port
     _stopped: set[str] = field(default_factory=set)   # stop steps already done
 
     def __enter__(self) -> "LocalStack":
@@ -154,8 +157,8 @@ class LocalStack:
         proxy_ports: dict[str, int] = {}
         for link in LINKS:
             proxy_ports[link.name] = free_port()
-            create_proxy(self.toxiproxy.url, link.name, proxy_ports[link.name],
-                         f"{LOOPBACK}:{upstreams[link.upstream]}")
+            self.proxy_upstreams[link.name] = f"{LOOPBACK}:{upstreams[link.upstream]}"
+            create_proxy(self.toxiproxy.url, link.name, proxy_ports[link.name], self.proxy_upstreams[link.name])
         self._timed("proxies", t0)
 
         def via(link: str) -> int:
@@ -173,6 +176,7 @@ class LocalStack:
             orders_dsn=self.postgres.dsn("orders"), gateway_dsn=self.postgres.dsn("gateway"),
             kitchen_dsn=self.postgres.dsn("kitchen"), amqp_url=self.rabbit.amqp_url,
             proxy_ports=proxy_ports, rabbit=self.rabbit.control, menu_path=str(menu), run_dir=str(self.run_dir),
+            gateway_chaos_token=secrets.token_hex(16),
         )
         bugs = [arg for name in self.options.bugs for arg in ("--bug", name)]
         orders_extra = []
@@ -183,7 +187,8 @@ class LocalStack:
         argv = {
             "gateway": ["stack.payments", "serve", "--port", str(ports["gateway"]),
                         "--dsn", pg_via("gateway_db", "gateway"),
-                        "--notify-url", f"http://{LOOPBACK}:{via('payment_notify')}/payments/notify"],
+                        "--notify-url", f"http://{LOOPBACK}:{via('payment_notify')}/payments/notify",
+                        "--chaos-token", self.endpoints.gateway_chaos_token],
             "kitchen": ["stack.kitchen", "serve", "--port", str(ports["kitchen"]),
                         "--dsn", pg_via("kitchen_db", "kitchen"),
                         "--amqp-url", amqp.format(LOOPBACK, via("kitchen_consume"))],
@@ -222,6 +227,17 @@ class LocalStack:
         path = self.run_dir / "menu.json"
         path.write_text(json.dumps(DEFAULT_MENU, indent=1))
         return path
+
+    def restart_toxiproxy(self) -> str:
+        """A wedged Toxiproxy API: kill our server, start it again on its port and recreate every proxy on its
+        listen port (fresh proxies hold no toxics: a restart only heals). Returns a detail for the timeline."""
+        assert self.toxiproxy is not None and self.endpoints is not None
+        old = self.toxiproxy.child.pid if self.toxiproxy.child else None
+        self.toxiproxy.stop(sig=signal.SIGKILL)   # a wedged (or stopped) server need not cooperate
+        self.toxiproxy.start()
+        for name, port in self.endpoints.proxy_ports.items():
+            create_proxy(self.toxiproxy.url, name, port, self.proxy_upstreams[name])
+        return f"toxiproxy pid {old} -> {self.toxiproxy.child.pid}, {len(self.endpoints.proxy_ports)} proxies recreated"
 
     def queue_depth(self, name: str = KITCHEN_QUEUE) -> QueueDepth | None:
         assert self.rabbit is not None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,6 @@ class ToxiproxyServer:
         except OSError:
             return False
 
-    def stop(self) -> None:
+    def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.child is not None:
-            self.child.stop()
+            self.child.stop(timeout=10.0 if sig == signal.SIGTERM else 5.0, sig=sig)

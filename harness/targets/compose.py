@@ -70,6 +70,10 @@ class ComposeTarget:
             self.processes = ComposeProcesses(self.stack)
         return self.processes
 
+    def fault_proxy_restart(self):
+        """Not offered: a wedged Toxiproxy container makes the run inconclusive."""
+        return None
+
     def gateway_control(self):
         """The payment provider's chaos control: not offered yet."""
         return None

@@ -32,6 +32,8 @@ class ExternalConfig:
     queries: ReadQueries
     rabbit: object | None = None   # harness.runtime.rabbitmq.RabbitControl, for queue depth
     processes: object | None = None   # harness.runtime.commands.CommandControl: [processes.<part>] commands
+    gateway_chaos_url: str | None = None   # [gateway].chaos_url: the provider's chaos control, if it has one
+    gateway_chaos_token: str = ""          # [gateway].chaos_token
 
     @classmethod
     def load(cls, path: Path, allow_remote: bool = False) -> "ExternalConfig":
@@ -51,6 +53,8 @@ class ExternalConfig:
                 queries=cls._queries(path, raw.get("queries", {})),
                 rabbit=cls._rabbit(raw.get("rabbitmq")),
                 processes=cls._processes(path, raw.get("processes")),
+                gateway_chaos_url=str(raw["gateway"]["chaos_url"]).rstrip("/") if raw.get("gateway") else None,
+                gateway_chaos_token=str(raw.get("gateway", {}).get("chaos_token", "")),
             )
         except KeyError as err:
             raise UsageError(f"{path}: missing key {err.args[0]!r} (needs [http].orders and "
@@ -84,7 +88,7 @@ class ExternalConfig:
         return RabbitControl(node=str(raw["node"]), dist_port=int(raw["dist_port"]), cookie_file=str(raw["cookie_file"]))
 
     def addresses(self) -> list[str]:
-        urls = [self.orders_url, self.kitchen_url, self.toxiproxy_url]
+        urls = [self.orders_url, self.kitchen_url, self.toxiproxy_url, self.gateway_chaos_url]
         urls += [d if "://" in d else f"postgresql://{d}" for d in
                  (self.databases.orders, self.databases.gateway, self.databases.kitchen)]
         return [u for u in urls if u]
@@ -130,9 +134,16 @@ class ExternalTarget:
         missing one)."""
         return self.cfg.processes
 
-    def gateway_control(self):
-        """The payment provider's chaos control: not offered yet."""
+    def fault_proxy_restart(self):
+        """An external Toxiproxy is not ours to restart: a wedged API makes the run inconclusive."""
         return None
+
+    def gateway_control(self):
+        """The payment provider's chaos control at [gateway].chaos_url, or None when the config has none."""
+        if self.cfg.gateway_chaos_url is None:
+            return None
+        from harness.targets.gateway_chaos import HttpGatewayControl
+        return HttpGatewayControl(self.cfg.gateway_chaos_url, self.cfg.gateway_chaos_token)
 
     def dead_services(self) -> list[str]:
         return []
@@ -167,6 +178,10 @@ kitchen = "{e.kitchen_url}"       # the KDS, for the steady-state probe
 
 [toxiproxy]
 url = "{e.toxiproxy_url}"         # proxies named as faults/topology.py's links
+
+[gateway]                             # optional: the payment provider's chaos control (provider faults)
+chaos_url = "{e.gateway_url}"
+chaos_token = "{e.gateway_chaos_token}"
 
 [databases]                           # read directly by the audit, never through a proxy
 orders = "{e.orders_dsn}"

@@ -62,8 +62,13 @@ class LocalTarget:
         return self.stack.supervisor
 
     def gateway_control(self):
-        """The payment provider's chaos control: not offered yet."""
-        return None
+        """The simulated payment provider's chaos control, at its direct address (diners never reach it)."""
+        from harness.targets.gateway_chaos import HttpGatewayControl
+        return HttpGatewayControl(self.endpoints.gateway_url, self.endpoints.gateway_chaos_token)
+
+    def fault_proxy_restart(self):
+        """Restarts our own Toxiproxy when its API wedges (faults.runner.TimelineRunner.restart_proxy)."""
+        return self.stack.restart_toxiproxy if self.stack is not None else None
 
     def dead_services(self) -> list[str]:
         """Services that died by themselves (one a fault took down on purpose is not dead)."""

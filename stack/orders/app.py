@@ -65,7 +65,8 @@ def create_app(settings: Settings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         pool = await open_pool(settings.dsn, read_sql(__file__, "schema.sql"))
-        gateway = GatewayClient(settings.gateway_url, settings.gateway_timeout)
+        gateway = GatewayClient(settings.gateway_url, settings.gateway_timeout,
+                                five_xx_declines=settings.bugs.provider_5xx_declines)
         publisher = TicketPublisher(settings.amqp_url) if settings.bugs.publish_before_commit else None
         svc = OrdersService(settings, menu, pool, gateway, publisher)
         app.state.svc = svc

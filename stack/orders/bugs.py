@@ -17,6 +17,12 @@ DESCRIPTIONS: dict[str, str] = {
                        "loses the ones still queued",
     "relay-one-connection": "relay: holds one database connection for its whole life instead of a pool, and never "
                             "opens a new one after a database restart",
+    "provider-5xx-declines": "orders: a gateway 5xx is taken as a definite decline (no retry, no reconcile), "
+                             "though the provider may have stored the charge before it erred",
+    "soft-decline-retry": "orders: a soft decline (try_again_later) answers the diner 402 at once but retries the "
+                          "charge in the background with a new key, which may capture it",
+    "notify-latest-wins": "orders: a payment callback's status is applied as the latest word whatever the order's "
+                          "state, so a stale `declined` flips a PAID order",
 }
 
 
@@ -32,6 +38,9 @@ class Bugs:
     pending_timeout: bool = False
     relay_transient: bool = False
     relay_one_connection: bool = False
+    provider_5xx_declines: bool = False
+    soft_decline_retry: bool = False
+    notify_latest_wins: bool = False
 
     @classmethod
     def from_names(cls, names: frozenset[str] | set[str]) -> "Bugs":

@@ -18,6 +18,7 @@ class ChargeResult:
     outcome: Outcome
     charge_id: str | None = None
     reason: str = ""
+    decline_code: str = ""     # the provider's code for a decline, e.g. card_declined, try_again_later
 
 
 @dataclass(frozen=True)
@@ -36,17 +37,19 @@ def charge_key(order_id: str) -> str:
 class GatewayClient:
     """Talks to `POST /charges` and `GET /charges`; every call is bounded by `timeout` seconds in total."""
 
-    def __init__(self, base_url: str, timeout: float):
+    def __init__(self, base_url: str, timeout: float, *, five_xx_declines: bool = False):
         self.timeout = timeout
+        self.five_xx_declines = five_xx_declines   # the provider-5xx-declines defect
         self.http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=httpx.Timeout(timeout),
                                       limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
 
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    async def charge(self, order_id: str, amount_cents: int, card: str, *, with_key: bool = True) -> ChargeResult:
+    async def charge(self, order_id: str, amount_cents: int, card: str, *, with_key: bool = True,
+                     key: str | None = None) -> ChargeResult:
         """Charge once, and once more if the first call timed out or was reset (same key, so it is safe)."""
-        headers = {"Idempotency-Key": charge_key(order_id)} if with_key else {}
+        headers = {"Idempotency-Key": key or charge_key(order_id)} if with_key else {}
         body = {"merchant_ref": order_id, "amount_cents": amount_cents, "card": card}
         last = ChargeResult("unknown", reason="not tried")
         for attempt in (1, 2):
@@ -59,6 +62,8 @@ class GatewayClient:
                 continue
             if r.status_code == 409:  # the same charge is in flight right now
                 return ChargeResult("unknown", reason="charge in flight (409)")
+            if r.status_code >= 500 and self.five_xx_declines:   # "the provider said no": but it may have charged
+                return ChargeResult("declined", reason=f"gateway {r.status_code}")
             if r.status_code >= 500:
                 last = ChargeResult("unknown", reason=f"attempt {attempt}: gateway {r.status_code}")
                 continue
@@ -68,7 +73,8 @@ class GatewayClient:
             status = data.get("status")
             if status == "captured":
                 return ChargeResult("captured", charge_id=data["charge_id"])
-            return ChargeResult("declined", charge_id=data.get("charge_id"), reason=f"card {status}")
+            return ChargeResult("declined", charge_id=data.get("charge_id"), reason=f"card {status}",
+                                decline_code=str(data.get("decline_code") or ""))
         return last
 
     async def find(self, order_id: str) -> list[Charge] | None:

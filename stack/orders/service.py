@@ -27,6 +27,7 @@ log = logging.getLogger("stack.orders")
 RECONCILE_BATCH = 200
 RECONCILE_PARALLEL = 16
 PENDING_GIVE_UP_S = 15.0   # only under the pending-timeout defect
+SOFT_DECLINES = frozenset({"try_again_later"})   # the provider says: the card is fine, try again later
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class OrdersService:
                  publisher: TicketPublisher | None):
         self.s, self.bugs, self.menu, self.pool, self.gateway, self.publisher = (
             settings, settings.bugs, menu, pool, gateway, publisher)
+        self.background: set[asyncio.Task] = set()   # soft-decline-retry's retries
 
     # ---- placing -------------------------------------------------------------------------------------------
     async def place(self, key: str, order: OrderIn, items: tuple[PricedItem, ...], total: int) -> Answer:
@@ -147,6 +149,9 @@ class OrdersService:
         """Settle an order from a charge result and answer with its state afterwards."""
         if result.outcome == "captured":
             status, charge_id = await self.settle(order_id, Status.PAID, result.charge_id)
+        elif (result.outcome == "declined" and self.bugs.soft_decline_retry
+              and result.decline_code in SOFT_DECLINES):
+            return self._retry_soft_decline(order_id)
         elif result.outcome == "declined" or self.bugs.no_reconcile:
             if result.outcome == "unknown":
                 log.info("order %s: gateway outcome unknown (%s); marking failed", order_id, result.reason)
@@ -159,10 +164,31 @@ class OrdersService:
             status, charge_id = Status(row["status"]), row["charge_id"]
         return pay_answer(status, charge_id)
 
-    async def settle(self, order_id: str, target: Status, charge_id: str | None) -> tuple[Status, str | None]:
+    def _retry_soft_decline(self, order_id: str) -> Answer:
+        """The soft-decline-retry defect: tell the diner 402 now, leave the order pending and charge again in
+        the background with a fresh key (the first key would only replay the decline)."""
+        async def retry() -> None:
+            row = await self.get(order_id)
+            if row is None:
+                return
+            result = await self.gateway.charge(order_id, row["total_cents"], row["card"] or "",
+                                               key=f"charge-{order_id}-retry")
+            if result.outcome == "captured":
+                await self.settle(order_id, Status.PAID, result.charge_id)
+            elif result.outcome == "declined":
+                await self.settle(order_id, Status.PAYMENT_FAILED, result.charge_id)
+
+        task = asyncio.create_task(retry())
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        return Answer.of(402, {"status": "PAYMENT_FAILED", "detail": "card declined; please try again later"})
+
+    async def settle(self, order_id: str, target: Status, charge_id: str | None,
+                     force: bool = False) -> tuple[Status, str | None]:
         """Move the order to PAID/PAYMENT_FAILED if legal; PAID writes the kitchen ticket in the same commit.
 
-        Returns the order's status and charge id afterwards (an illegal move leaves it unchanged)."""
+        Returns the order's status and charge id afterwards (an illegal move leaves it unchanged).
+        `force` skips the transition table (only the notify-latest-wins defect uses it)."""
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
                 "SELECT status, items, total_cents, charge_id FROM orders WHERE id = $1 FOR UPDATE", order_id)
@@ -174,8 +200,9 @@ class OrdersService:
             try:
                 states.transition(current, target)
             except states.IllegalTransition as err:
-                log.warning("order %s: %s refused", order_id, err)
-                return current, row["charge_id"]
+                if not force:
+                    log.warning("order %s: %s refused", order_id, err)
+                    return current, row["charge_id"]
             paid_at = await conn.fetchval(
                 "UPDATE orders SET status = $2, charge_id = COALESCE($3, charge_id), updated_at = now(), "
                 "paid_at = CASE WHEN $2 = 'PAID' THEN now() ELSE paid_at END WHERE id = $1 RETURNING paid_at",
@@ -208,7 +235,8 @@ class OrdersService:
                         row["total_cents"])
             return {"ok": True, "note": "amount does not match the order; not settled"}
         target = Status.PAID if n.status == "captured" else Status.PAYMENT_FAILED
-        status, _ = await self.settle(n.merchant_ref, target, n.charge_id)
+        # notify-latest-wins: "the provider knows best" — its latest callback overrides the order's state
+        status, _ = await self.settle(n.merchant_ref, target, n.charge_id, force=self.bugs.notify_latest_wins)
         if status != target:
             return {"ok": True, "note": f"order is {status.value}; {target.value} refused", "status": status.value}
         return {"ok": True, "status": status.value}

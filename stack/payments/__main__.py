@@ -1,4 +1,4 @@
-"""`python -m stack.payments serve --port P --dsn DSN --notify-url URL [--bug NAME]...` — the simulated gateway."""
+"""`python -m stack.payments serve --port P --dsn DSN --notify-url URL [--chaos-token T] [--bug NAME]...` — the simulated gateway."""
 from __future__ import annotations
 
 import sys
@@ -15,6 +15,8 @@ def parser() -> CliParser:
     s.add_argument("--host", default="127.0.0.1", help="listen address (containers: 0.0.0.0)")
     s.add_argument("--dsn", required=True, help="PostgreSQL DSN of the gateway database")
     s.add_argument("--notify-url", required=True, help="merchant callback URL, e.g. http://127.0.0.1:P/payments/notify")
+    s.add_argument("--chaos-token", default="", metavar="TOKEN",
+                   help="enable the chaos control at /admin/chaos for requests with X-Chaos-Token: TOKEN")
     add_bug_arg(s)
     return p
 
@@ -25,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     from stack.payments.app import GatewaySettings, create_app
 
     setup_logging("gateway")
-    serve(create_app(GatewaySettings(port=args.port, dsn=args.dsn, notify_url=args.notify_url, bugs=bugs)), args.port, args.host)
+    serve(create_app(GatewaySettings(port=args.port, dsn=args.dsn, notify_url=args.notify_url, bugs=bugs,
+                                                chaos_token=args.chaos_token)), args.port, args.host)
     return 0
 
 

@@ -2,6 +2,8 @@
 
 It plays a well-behaved third party: a repeated Idempotency-Key replays the first charge, a key in flight is 409,
 and after every new charge it calls the merchant back (`--notify-url`), retrying with backoff like real gateways.
+Its chaos control (stack/payments/chaos.py, off unless `--chaos-token` is given) makes it misbehave as real
+providers do: 5xx before or after the charge is stored, good cards declined, webhooks late, twice or reordered.
 """
 from __future__ import annotations
 
@@ -17,10 +19,11 @@ import asyncpg
 import httpx
 from fastapi import FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from stack.common.service import db_ok, install_error_handlers, open_pool, read_sql
+from stack.common.service import db_ok, describe_errors, install_error_handlers, open_pool, read_sql
 from stack.payments.bugs import Bugs
+from stack.payments.chaos import CARD_DECLINE, INJECTED_DECLINE, TOKEN_HEADER, Chaos
 
 log = logging.getLogger("stack.gateway")
 
@@ -37,6 +40,7 @@ class GatewaySettings:
     dsn: str
     notify_url: str
     bugs: Bugs = Bugs()
+    chaos_token: str = ""        # "" = no chaos control (the admin routes do not exist)
 
 
 class ChargeIn(BaseModel):
@@ -50,36 +54,70 @@ class ChargeIn(BaseModel):
 
 
 def charge_view(row: asyncpg.Record) -> dict:
-    return {"charge_id": row["id"], "status": row["status"], "merchant_ref": row["merchant_ref"],
+    view = {"charge_id": row["id"], "status": row["status"], "merchant_ref": row["merchant_ref"],
             "amount_cents": row["amount_cents"], "created_at": row["created_at"].isoformat()}
+    if row["status"] == "declined":   # soft (retryable) when chaos declined a good card, hard for tok_declined
+        view["decline_code"] = INJECTED_DECLINE if row["injected"] else CARD_DECLINE
+    return view
+
+
+def callback_of(row: asyncpg.Record) -> dict:
+    """The webhook body of a charge; `event_at` lets a careful merchant order events."""
+    view = charge_view(row)
+    return {**{k: view[k] for k in ("charge_id", "merchant_ref", "status", "amount_cents")},
+            "event_at": row["created_at"].isoformat()}
 
 
 class Notifier:
-    """Background callbacks to the merchant: bounded tries with exponential backoff; tracked so stop can cancel."""
+    """Background callbacks to the merchant: bounded tries with exponential backoff; tracked so stop can cancel.
 
-    def __init__(self, url: str):
+    Under chaos a callback may start late, be sent twice, or (for a captured charge) be followed by a stale
+    `declined` event for the same charge once the `captured` one was delivered."""
+
+    def __init__(self, url: str, chaos: Chaos):
         self.url = url
+        self.chaos = chaos
         self.http = httpx.AsyncClient(timeout=NOTIFY_TIMEOUT_S)
         self.tasks: set[asyncio.Task] = set()
 
-    def send(self, payload: dict) -> None:
-        task = asyncio.create_task(self._deliver(payload))
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _deliver(self, payload: dict) -> None:
+    def send(self, payload: dict) -> None:
+        s, roll = self.chaos.settings, self.chaos.roll
+        late = s.notify_delay_ms / 1000
+        stale = None
+        if payload["status"] == "captured" and roll(s.notify_reorder_rate):
+            stale = {**payload, "status": "declined"}   # an earlier attempt's failure, delivered last
+        self._spawn(self._deliver(payload, late, then=stale, lag=s.notify_reorder_lag_ms / 1000))
+        if roll(s.notify_duplicate_rate):
+            self._spawn(self._deliver(payload, late + self.chaos.rng.uniform(0.0, 0.3)))
+
+    async def _deliver(self, payload: dict, late: float = 0.0, then: dict | None = None, lag: float = 0.0) -> bool:
+        """Deliver `payload` (after `late` s), then `then` `lag` s after it was acknowledged; True if delivered."""
+        if late:
+            await asyncio.sleep(late)
+        delivered = await self._post(payload)
+        if delivered and then is not None:
+            await asyncio.sleep(lag)
+            await self._post(then)
+        return delivered
+
+    async def _post(self, payload: dict) -> bool:
         delay = NOTIFY_FIRST_DELAY_S
         for attempt in range(1, NOTIFY_TRIES + 1):
             try:
                 r = await self.http.post(self.url, json=payload)
                 if r.status_code < 300:
-                    return
+                    return True
                 reason = f"HTTP {r.status_code}"
             except httpx.HTTPError as err:
                 reason = type(err).__name__
             if attempt == NOTIFY_TRIES:
                 log.warning("notify %s gave up after %d tries (%s)", payload["charge_id"], attempt, reason)
-                return
+                return False
             await asyncio.sleep(delay)
             delay = min(NOTIFY_MAX_DELAY_S, delay * 2)
 
@@ -94,7 +132,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.pool = await open_pool(settings.dsn, read_sql(__file__, "schema.sql"))
-        app.state.notifier = Notifier(settings.notify_url)
+        app.state.notifier = Notifier(settings.notify_url, chaos)
         log.info("gateway on 127.0.0.1:%d", settings.port)
         try:
             yield
@@ -102,8 +140,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             await app.state.notifier.aclose()
             await app.state.pool.close()
 
+    chaos = Chaos()
     app = FastAPI(title="dinerush simulated payment gateway", version="1.0", lifespan=lifespan)
+    app.state.chaos = chaos
     install_error_handlers(app)
+    if settings.chaos_token:
+        add_chaos_routes(app, chaos, settings.chaos_token)
 
     @app.get("/health")
     async def health(request: Request):
@@ -114,8 +156,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     async def create_charge(body: ChargeIn, request: Request,
                             idempotency_key: str | None = Header(default=None, max_length=128)):
         pool: asyncpg.Pool = request.app.state.pool
+        if chaos.error("before"):
+            return JSONResponse({"detail": "provider unavailable (injected before the charge)"}, 503)
         charge_id = "ch_" + uuid.uuid4().hex
-        status = "declined" if body.card == DECLINED_CARD else "captured"
+        injected = body.card != DECLINED_CARD and chaos.roll(chaos.settings.decline_rate)
+        status = "declined" if body.card == DECLINED_CARD or injected else "captured"
         async with pool.acquire() as conn, conn.transaction():
             if idempotency_key:
                 if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 7402))",
@@ -125,15 +170,18 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 if first is not None:
                     if first["request_hash"] != body.fingerprint():
                         return JSONResponse({"detail": "Idempotency-Key reused with a different charge"}, 422)
+                    if chaos.error("after"):
+                        return JSONResponse({"detail": "provider error (injected after the charge)"}, 500)
                     return JSONResponse(charge_view(first), 201, headers={"Idempotent-Replayed": "true"})
             row = await conn.fetchrow(
-                "INSERT INTO charges (id, idempotency_key, request_hash, merchant_ref, amount_cents, card, status) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+                "INSERT INTO charges (id, idempotency_key, request_hash, merchant_ref, amount_cents, card, status, "
+                "injected) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",
                 charge_id, idempotency_key or None, body.fingerprint(), body.merchant_ref, body.amount_cents,
-                body.card, status)
-        view = charge_view(row)
-        request.app.state.notifier.send({k: view[k] for k in ("charge_id", "merchant_ref", "status", "amount_cents")})
-        return JSONResponse(view, 201)
+                body.card, status, injected)
+        request.app.state.notifier.send(callback_of(row))
+        if chaos.error("after"):   # stored and called back, but the answer is lost in a 500
+            return JSONResponse({"detail": "provider error (injected after the charge)"}, 500)
+        return JSONResponse(charge_view(row), 201)
 
     @app.get("/charges")
     async def list_charges(request: Request, merchant_ref: str = Query(min_length=1, max_length=128)):
@@ -150,3 +198,40 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         return charge_view(row)
 
     return app
+
+
+def add_chaos_routes(app: FastAPI, chaos: Chaos, token: str) -> None:
+    """`/admin/chaos` (GET, POST to merge settings, DELETE to clear), only for requests bearing `token`."""
+
+    def refused(given: str | None) -> JSONResponse | None:
+        if given != token:
+            return JSONResponse({"detail": f"missing or wrong {TOKEN_HEADER} header"}, 403)
+        return None
+
+    @app.get("/admin/chaos", include_in_schema=False)
+    async def get_chaos(x_chaos_token: str | None = Header(default=None)):
+        return refused(x_chaos_token) or chaos.settings.model_dump()
+
+    @app.post("/admin/chaos", include_in_schema=False)
+    async def set_chaos(request: Request, x_chaos_token: str | None = Header(default=None)):
+        if (no := refused(x_chaos_token)) is not None:
+            return no
+        try:
+            changes = await request.json()
+        except ValueError:
+            return JSONResponse({"detail": "body must be a JSON object of chaos settings"}, 400)
+        if not isinstance(changes, dict):
+            return JSONResponse({"detail": "body must be a JSON object of chaos settings"}, 422)
+        try:
+            settings = chaos.update(changes)
+        except ValidationError as err:
+            return JSONResponse({"detail": describe_errors(err.errors())}, 422)
+        log.info("chaos set: %s", settings.model_dump())
+        return settings.model_dump()
+
+    @app.delete("/admin/chaos", include_in_schema=False)
+    async def clear_chaos(x_chaos_token: str | None = Header(default=None)):
+        if (no := refused(x_chaos_token)) is not None:
+            return no
+        log.info("chaos cleared")
+        return chaos.clear().model_dump()

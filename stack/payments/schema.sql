@@ -11,3 +11,5 @@ CREATE TABLE IF NOT EXISTS charges (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS charges_key ON charges (idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS charges_ref ON charges (merchant_ref);
+-- true when the chaos control declined a good card (the audit does not count it as a wrongful refusal)
+ALTER TABLE charges ADD COLUMN IF NOT EXISTS injected boolean NOT NULL DEFAULT false;

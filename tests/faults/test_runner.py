@@ -176,3 +176,102 @@ def test_real_toxiproxy_refusal_makes_the_fault_error(client, links):
         with TimelineRunner(client, parse_schedule(TIMELINE, "t.toml")) as runner:
             runner.step(5.0)   # the gateway_timeout toxic name is taken: 409
     assert all(p.enabled and not p.toxics for p in client.proxies().values())
+
+
+# --- a wedged fault proxy (ToxiproxyUnresponsive) -------------------------------------------------------------
+@dataclass
+class WedgingClient(FakeClient):
+    """A FakeClient whose API hangs (raises ToxiproxyUnresponsive) until `restart` is called."""
+
+    wedged: bool = False
+    restarts: int = 0
+
+    def _check(self) -> None:
+        from faults.errors import ToxiproxyUnresponsive
+        if self.wedged:
+            raise ToxiproxyUnresponsive("Toxiproxy at fake stopped answering (timed out)")
+
+    def add_toxic(self, proxy, spec):
+        self._check()
+        return super().add_toxic(proxy, spec)
+
+    def remove_toxic(self, proxy, name):
+        self._check()
+        return super().remove_toxic(proxy, name)
+
+    def reset(self):
+        self._check()
+        return super().reset()
+
+    def restart(self) -> str:
+        self.wedged = False
+        self.restarts += 1
+        for p in self.proxies_state.values():   # fresh proxies: nothing survives
+            p["enabled"], p["toxics"] = True, {}
+        return "fresh server"
+
+
+WEDGE_TIMELINE = """\
+[[fault]]
+at = 1
+for = 10
+use = "weak_network"
+preset = "3g"
+
+[[fault]]
+at = 2
+for = 2
+use = "gateway_timeout"
+"""
+
+
+def test_a_wedged_proxy_is_restarted_stamped_and_the_fault_applied_again():
+    fake = WedgingClient()
+    runner = TimelineRunner(fake, parse_schedule(WEDGE_TIMELINE, "w.toml"), clock=ticking_clock(),
+                            restart_proxy=fake.restart)
+    runner.step(1.0)
+    fake.wedged = True
+    stamps = runner.step(2.0)   # apply of gateway_timeout hangs → restart → applied on the fresh server
+    assert fake.restarts == 1
+    assert [(s.action, s.fault) for s in runner.stamps] == [
+        ("apply", "weak_network"), ("restart", "toxiproxy"), ("heal", "weak_network"), ("apply", "gateway_timeout")]
+    restart = runner.stamps[1]
+    assert restart.detail.startswith("fault proxy restarted at 2.0 s") and restart.entry == -1
+    assert "healed early by the fault proxy restart" in runner.stamps[2].detail
+    assert fake.proxies_state["payment_gateway"]["toxics"] and not fake.proxies_state["diner_edge"]["toxics"]
+    assert [s.action for s in stamps] == ["apply"]
+    runner.step(20.0)
+    assert runner.done and fake.clean()
+
+
+def test_a_wedged_heal_and_reset_are_restarted_too():
+    fake = WedgingClient()
+    runner = TimelineRunner(fake, parse_schedule(WEDGE_TIMELINE, "w.toml"), restart_proxy=fake.restart)
+    runner.step(2.5)
+    fake.wedged = True
+    runner.step(4.0)             # heal of gateway_timeout hangs → restart heals both
+    assert fake.restarts == 1 and runner.done and fake.clean()
+    fake.wedged = True
+    runner.heal_all()            # the final reset hangs → one more restart
+    assert fake.restarts == 2
+
+
+def test_a_wedged_external_proxy_is_a_fault_error_naming_it():
+    fake = WedgingClient()
+    runner = TimelineRunner(fake, parse_schedule(WEDGE_TIMELINE, "w.toml"))
+    fake.wedged = True
+    with pytest.raises(FaultError, match="fault proxy wedged at 1.0 s .*cannot restart an external Toxiproxy"):
+        runner.step(1.0)
+
+
+def test_faults_healed_early_by_a_restart_are_not_healed_again():
+    text = WEDGE_TIMELINE.replace("for = 10", "for = 3")   # both heal at 4 s
+    for finish in ("step", "heal_all"):
+        fake = WedgingClient()
+        runner = TimelineRunner(fake, parse_schedule(text, "w.toml"), restart_proxy=fake.restart)
+        runner.step(2.5)
+        fake.wedged = True
+        runner.step(4.0) if finish == "step" else runner.heal_all(3.0)
+        assert fake.restarts == 1 and fake.clean()
+        heals = [s for s in runner.stamps if s.action == "heal"]
+        assert sorted(s.fault for s in heals) == ["gateway_timeout", "weak_network"]   # each once

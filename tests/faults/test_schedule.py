@@ -139,3 +139,19 @@ def test_random_table_in_a_file_is_validated(tmp_path):
     f.write_text("[random]\nseed = 2\nduration = 60\nmix = { notify_drop = 1 }\n")
     s = load_schedule(f)
     assert {e.use for e in s.entries} <= {"notify_drop"} and s.total == 60
+
+
+def test_two_faults_on_one_part_at_once_are_refused():
+    text = ("[[fault]]\nat = 1\nfor = 5\nuse = 'provider_errors'\n\n"
+            "[[fault]]\nat = 3\nfor = 5\nuse = 'webhook_chaos'\n")
+    with pytest.raises(ScheduleError) as err:
+        parse_schedule(text, "p.toml")
+    assert err.value.problems[0].line == 6 and "on gateway" in str(err.value)
+    parse_schedule(text.replace("at = 3", "at = 6"), "p.toml")   # one after the other is fine
+
+
+def test_ci_gate_full_provider_part_is_valid_and_in_60_to_110_s():
+    s = load_schedule("ci-gate-full")
+    provider = [e for e in s.entries if e.use in ("provider_errors", "provider_declines", "webhook_chaos")]
+    assert {e.use for e in provider} == {"provider_errors", "provider_declines", "webhook_chaos"}
+    assert all(60 <= e.at and e.end <= 110 for e in provider) and s.total == 120

@@ -128,11 +128,12 @@ class Stack:
         self.services.append(svc)
         return svc
 
-    def gateway(self, notify_url: str, port: int = 0, bugs: tuple[str, ...] = ()) -> Service:
+    def gateway(self, notify_url: str, port: int = 0, bugs: tuple[str, ...] = (), chaos_token: str = "") -> Service:
         port = port or free_port()
         dsn = self.infra.create_db("gateway")
+        chaos = ["--chaos-token", chaos_token] if chaos_token else []
         return self._start("gateway", ["stack.payments", "serve", "--port", str(port), "--dsn", dsn,
-                                       "--notify-url", notify_url, *_bug_args(bugs)], port, dsn)
+                                       "--notify-url", notify_url, *chaos, *_bug_args(bugs)], port, dsn)
 
     def orders(self, gateway_url: str, port: int = 0, bugs: tuple[str, ...] = (), gateway_timeout: float = 1.0,
                reconcile_interval: float = 0.5) -> Service:

@@ -10,9 +10,11 @@ from stack.payments import bugs as payments_bugs
 
 
 def test_registry_is_the_union_with_one_line_descriptions():
-    assert set(bugs.REGISTRY) == {"no-idempotency", "publish-before-commit", "charge-without-key", "no-reconcile",
-                                  "timeout-says-declined", "kitchen-auto-ack", "kitchen-no-dedupe",
-                                  "kitchen-write-behind", "pending-timeout", "relay-transient", "relay-one-connection"}
+    assert {"no-idempotency", "publish-before-commit", "charge-without-key", "no-reconcile", "kitchen-auto-ack",
+            "kitchen-no-dedupe", "timeout-says-declined", "kitchen-write-behind", "pending-timeout", "relay-transient",
+            "relay-one-connection", "provider-5xx-declines", "soft-decline-retry", "notify-latest-wins"} <= set(bugs.REGISTRY)
+    assert set(bugs.REGISTRY) == (set(orders_bugs.DESCRIPTIONS) | set(kitchen_bugs.DESCRIPTIONS)
+                                  | set(payments_bugs.DESCRIPTIONS))
     assert all(d and "\n" not in d for d in bugs.REGISTRY.values())
 
 
