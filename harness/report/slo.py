@@ -105,16 +105,23 @@ class SLOResult:
     detail: str = ""
 
 
+# A fault is live from the moment Toxiproxy (or the supervisor) acts, but its window opens at the stamp taken
+# after the change was confirmed: a row written within this slack before that stamp may already hold the
+# fault's first failures (seen: failures 0.1 s before an `offline` window's stamp turned a correct run red).
+APPLY_SLACK_S = 1.0
+
+
 def _kept(rows: Sequence[HistoryRow], faults: Sequence[FaultWindow], t0: float, window_s: float,
           outside: bool) -> list[tuple[HistoryRow, int, int]]:
-    """(row, requests, failures) since the previous row, for rows whose window touches no fault."""
+    """(row, requests, failures) since the previous row, for rows whose window touches no fault (a row up to
+    APPLY_SLACK_S before a fault's stamp counts as touching it)."""
     out = []
     prev_req = prev_fail = 0
     for r in sorted(rows, key=lambda r: r.t):
         dreq, dfail = max(0, r.total_requests - prev_req), max(0, r.total_failures - prev_fail)
         prev_req, prev_fail = r.total_requests, r.total_failures
         t = r.t - t0
-        if outside and any(w.overlaps(t - window_s, t) for w in faults):
+        if outside and any(w.overlaps(t - window_s, t + APPLY_SLACK_S) for w in faults):
             continue
         out.append((r, dreq, dfail))
     return out

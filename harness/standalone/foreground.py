@@ -64,10 +64,12 @@ def run_foreground(run_dir: Path, options: StackOptions, runs: Path, supervisor:
         result: ProbeResult = probe(stack.endpoints.orders_api_url, stack.endpoints.kitchen_url)
         typer.echo(result.line())
         if supervisor:
-            write_state(runs, StackState(os.getpid(), tuple(stack.pids()), stack.endpoints, result.line()))
+            # target.toml first: `up --detach` returns once state.json exists, and a user reads both at once.
             from harness.targets.external import config_text
             target_toml = state_path(runs).with_name("target.toml")
+            target_toml.parent.mkdir(parents=True, exist_ok=True)
             target_toml.write_text(config_text(stack.endpoints))
+            write_state(runs, StackState(os.getpid(), tuple(stack.pids()), stack.endpoints, result.line()))
             typer.echo(f"external target config: {target_toml}")
             typer.echo("supervising; `dinerush down` stops it", err=False)
         else:

@@ -84,3 +84,16 @@ def test_config_from_mapping_validates_names_and_values():
         SLOConfig.from_mapping({"max_error_rate": "lots"})
     with pytest.raises(UsageError, match="must be >= 0"):
         SLOConfig.from_mapping({"pay_p95_ms": -1})
+
+
+def test_failures_a_moment_before_a_faults_stamp_belong_to_the_fault():
+    # the fault is live before its apply is confirmed and stamped (20.4 s): the row at 20 s already holds its
+    # first failures, which must not count against the quiet time (a correct run was once red for this)
+    fault = (FaultWindow("weak_network offline", 20.4, 30),)
+    h = history(fail_at=lambda t: 5 if t == 20 else 0)
+    r = by_name(evaluate_slos(SLOConfig(max_error_rate=0.0), h, fault, T0))["error rate"]
+    assert r.status is SLOStatus.PASS, r.detail
+    # one row further from the stamp, they are quiet-time failures again
+    far = (FaultWindow("weak_network offline", 21.4, 30),)
+    r = by_name(evaluate_slos(SLOConfig(max_error_rate=0.0), h, far, T0))["error rate"]
+    assert r.status is SLOStatus.FAIL
