@@ -77,6 +77,9 @@ def load_profile_schedule(options: RunOptions):
                                  duration=prof.duration_s)   # a random nemesis is fitted to the load
     except FaultError as err:
         raise UsageError(str(err)) from None
+    if schedule.seed is not None and not schedule.entries:
+        raise UsageError(f"the random nemesis (seed {schedule.seed}) drew no fault in {prof.duration_s:.0f}s of load: "
+                         "raise --duration or try another --seed")
     if schedule.total > prof.duration_s:
         raise UsageError(f"schedule {schedule.name} lasts {schedule.total:.0f}s but the load only "
                          f"{prof.duration_s:.0f}s: raise --duration")

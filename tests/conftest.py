@@ -79,3 +79,10 @@ def stack_dir():
     yield path
     if not os.environ.get("DINERUSH_KEEP_TEST_RUN"):
         shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def runs_root():
+    """A folder for one test module's real runs (tests/e2erun.py)."""
+    from e2erun import make_runs_root
+    yield from make_runs_root()

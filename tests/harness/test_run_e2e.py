@@ -3,15 +3,14 @@ defect fails with the invariant it breaks. Each case is one real run (~1.5 min).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import e2erun
 import pytest
+from e2erun import failing
 
 pytestmark = pytest.mark.slow
 
@@ -27,28 +26,8 @@ CAUGHT = {
 }
 
 
-@pytest.fixture(scope="module")
-def runs_root():
-    # PostgreSQL and RabbitMQ run as their own users when we are root: the folder must be traversable.
-    root = Path(tempfile.mkdtemp(prefix="dinerush-runtest-"))
-    os.chmod(root, 0o755)
-    yield root
-    if not os.environ.get("DINERUSH_KEEP_TEST_RUN"):
-        shutil.rmtree(root, ignore_errors=True)
-
-
 def dinerush_run(root: Path, name: str, *args: str) -> tuple[int, Path, dict]:
-    run_dir = root / name
-    proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", "ci-gate", "--quiet",
-                           "--run-dir", str(run_dir), *args],
-                          capture_output=True, text=True, timeout=400)
-    summary_path = run_dir / "summary.json"
-    assert summary_path.exists(), f"no summary.json; stderr: {proc.stderr[-2000:]}"
-    return proc.returncode, run_dir, json.loads(summary_path.read_text())
-
-
-def failing(summary: dict) -> dict[str, dict]:
-    return {c["name"]: c for c in summary["audit"]["checks"] if c["verdict"] == "invalid"}
+    return e2erun.dinerush_run(root, name, "ci-gate", *args, timeout=400)
 
 
 def test_the_correct_stack_passes_ci_gate(runs_root: Path) -> None:
