@@ -4,8 +4,11 @@
 setup:
 	@bash scripts/setup.sh
 
+# The unit tests, then the slow ones (real PostgreSQL, RabbitMQ, Toxiproxy, stack, Locust) three at a time:
+# a real run mostly waits on its own private stack, so three share 2 cores (measured: see README).
 test: setup
-	.venv/bin/python -m pytest
+	.venv/bin/python -m pytest -m "not slow"
+	.venv/bin/python -m pytest -m slow -n 3 --dist worksteal
 
 test-fast: setup
 	.venv/bin/python -m pytest -m "not slow"

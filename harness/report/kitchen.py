@@ -50,11 +50,13 @@ class KitchenLags:
     def lag_ms(self) -> np.ndarray:
         return (self.received - self.paid) * 1000.0
 
-    def outside(self, faults: Sequence[FaultWindow], t0: float) -> np.ndarray:
-        """Orders paid and received with no fault window in between (the kitchen SLO judges only these)."""
+    def outside(self, faults: Sequence[FaultWindow], t0: float, settle_s: float = 0.0) -> np.ndarray:
+        """Orders paid and received with no fault window in between, nor paid within `settle_s` after one healed
+        (the kitchen SLO judges only these; the backlog a fault leaves is its recovery figure, as Locust's 10 s
+        rolling window keeps the place and pay SLOs off the seconds after a heal)."""
         keep = np.ones(self.paid.shape, dtype=bool)
         for w in faults:
-            end = math.inf if w.end_s is None else t0 + w.end_s
+            end = math.inf if w.end_s is None else t0 + w.end_s + settle_s
             keep &= ~((self.paid <= end) & (self.received >= t0 + w.start_s))
         return keep
 

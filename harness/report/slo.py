@@ -170,7 +170,7 @@ def evaluate_slos(config: SLOConfig | Sequence[SLO], history: StatsHistory | Non
 
         if slo.metric is Metric.KITCHEN_P95_MS:
             t0k = started_at if started_at is not None else (history.first_t if history else None) or 0.0
-            results.append(_kitchen_p95(slo, kitchen, faults, t0k, res))
+            results.append(_kitchen_p95(slo, kitchen, faults, t0k, res, win))
             continue
         if history is None or not history.rows:
             results.append(res(SLOStatus.UNKNOWN, None, "no Locust stats history"))
@@ -209,11 +209,11 @@ def evaluate_slos(config: SLOConfig | Sequence[SLO], history: StatsHistory | Non
 
 
 def _kitchen_p95(slo: SLO, lags: KitchenLags | None, faults: Sequence[FaultWindow], t0: float,
-                 res: Callable[[SLOStatus, float | None, str], SLOResult]) -> SLOResult:
+                 res: Callable[[SLOStatus, float | None, str], SLOResult], settle_s: float = 0.0) -> SLOResult:
     """p95 of paid → on the KDS over orders paid and received outside fault windows (unknown if there are none)."""
     if lags is None:
         return res(SLOStatus.UNKNOWN, None, "no kitchen tickets read")
-    keep = lags.outside(faults, t0) if slo.outside_faults else np.ones(lags.paid.shape, dtype=bool)
+    keep = lags.outside(faults, t0, settle_s) if slo.outside_faults else np.ones(lags.paid.shape, dtype=bool)
     where = "paid and received outside fault windows" if slo.outside_faults else "over the whole run"
     values = lags.lag_ms[keep]
     if not values.size:

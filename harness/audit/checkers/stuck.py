@@ -2,8 +2,11 @@
 pending-payment backlog left (FinalReads.backlog).
 
 Decisions:
-- every intent settles: an order still PLACED after a pay attempt (whatever the diner was told) is stuck —
-  a pay request lost in transit must still end in a final state (the diner's retries, the POS's sync).
+- every intent settles: an order still PLACED after a pay attempt the stack answered (ok, a definite no, 202
+  pending, 409 in flight, a read that found it paying) is stuck, whatever the diner was told.
+- a pay attempt whose every answer said the stack never took it — no HTTP answer, a 5xx, a read that found the
+  order still PLACED — leaves an unpaid order awaiting payment: nothing is in flight, so it is not stuck (seen
+  on a correct stack: pay calls answered 503 while PostgreSQL restarted). The diner's last reason tells which.
   Only the order the diner paid counts: an extra PLACED order of a duplicated intent is `duplicated`'s.
 - the backlog's payments_pending counts the same PENDING orders: only the excess over the rows seen is added.
 """
@@ -12,8 +15,17 @@ from __future__ import annotations
 from harness.audit.checkers._collect import Findings
 from harness.audit.index import PAYMENT_PENDING, PLACED, Index
 from harness.audit.model import CheckResult, System
+from scenarios.ledger import LedgerEntry, Told
 
 NAME = "stuck"
+
+
+def never_taken(e: LedgerEntry) -> bool:
+    """The diner's last word on the payment says the stack never took it: unknown, after no HTTP answer, a 5xx,
+    or a status read that found the order still PLACED."""
+    why = e.payment_reason or ""
+    return e.payment is Told.UNKNOWN and bool(why) and (not why.startswith(("http ", "read ", "unexpected "))
+                                          or why.startswith(("http 5", "read http 5")) or why.endswith(" PLACED"))
 
 
 def check(ix: Index) -> CheckResult:
@@ -25,7 +37,8 @@ def check(ix: Index) -> CheckResult:
         if o.status == PAYMENT_PENDING:
             pending += 1
             f.add(System.ORDERS, o.order_id, "still PAYMENT_PENDING after the drain")
-        elif o.status == PLACED and e is not None and e.payment is not None and o.order_id == e.order_id:
+        elif (o.status == PLACED and e is not None and e.payment is not None and o.order_id == e.order_id
+              and not never_taken(e)):
             f.add(System.ORDERS, o.order_id, f"still PLACED after a pay attempt (payment told {e.payment.value})")
     b = ix.reads.backlog
     if b.outbox_unsent:

@@ -89,10 +89,12 @@ class History:
         return (self.intent(key, order=order, order_id=oid, payment=payment, at=at, **kw)
                 .order(oid, key, PAID, at=at).charge(oid, at=at).ticket(oid, at=at))
 
-    def placed(self, key: str, *, payment: Told | None = None, at: float | None = None) -> "History":
+    def placed(self, key: str, *, payment: Told | None = None, at: float | None = None,
+               payment_reason: str | None = None) -> "History":
         """An order placed (told ok) and never paid, or paid with an answer that changed nothing."""
         oid = "o" + key[1:]
-        return self.intent(key, order=OK, order_id=oid, payment=payment, at=at).order(oid, key, PLACED, at=at)
+        return (self.intent(key, order=OK, order_id=oid, payment=payment, at=at, payment_reason=payment_reason)
+                .order(oid, key, PLACED, at=at))
 
     @property
     def reads(self) -> FinalReads:

@@ -47,6 +47,8 @@ def test_ci_gate_through_the_adapter(runs: Path, bug: str | None, expect_code: i
 
 
 def test_bug_flag_is_refused_for_an_external_target(tmp_path: Path) -> None:
-    res = cli("run", "ci-gate", "--target", "external", "--config", str(tmp_path / "x.toml"), "--bug", "no-reconcile",
+    config = tmp_path / "x.toml"
+    config.write_text('[http]\norders = "http://127.0.0.1:9"\n')   # exists: the --bug rule is the one that answers
+    res = cli("run", "ci-gate", "--target", "external", "--config", str(config), "--bug", "no-reconcile",
               "--run-dir", str(tmp_path / "r"))
     assert res.returncode == 64 and "dinerush up --bug" in res.stderr

@@ -21,6 +21,19 @@ def test_placed_after_a_pay_attempt_is_stuck_whatever_the_diner_was_told():
         assert told.value in r.examples[0].why
 
 
+def test_placed_after_a_pay_the_stack_answered_pending_is_stuck():
+    # the false green: 202 "pending" and then the order never settles
+    r = History().placed("k1", payment=UNKNOWN, payment_reason="http 202 PAYMENT_PENDING").check("stuck")
+    assert counts(r) == {"orders": 1}
+
+
+def test_placed_after_pay_attempts_the_stack_never_took_awaits_payment():
+    # pay calls answered 503 (or never answered) while the database restarted: nothing is in flight
+    for why in ("http 503: database unavailable", "timeout", "connection refused", "read http 200 PLACED"):
+        r = History().placed("k1", payment=UNKNOWN, payment_reason=why).check("stuck")
+        assert r.verdict is Verdict.VALID, why
+
+
 def test_placed_and_never_paid_is_settled():
     assert History().placed("k1", payment=None).check("stuck").verdict is Verdict.VALID
 
