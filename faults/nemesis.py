@@ -8,6 +8,7 @@ traffic (upstream issue 558), and two faults on one part would undo each other's
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 from dataclasses import dataclass
 from typing import Mapping
@@ -107,6 +108,15 @@ def random_schedule(spec: RandomSpec, name: str = "random", source: str = "") ->
                 entries.append((Entry(index=len(entries), at=at, for_s=dur, use=use, params=picked[0]), picked[1]))
                 break
             candidates = [(n, w) for n, w in candidates if n != use]
+    if not entries and spec.quiet_start + spec.min_for <= last_end:
+        # a long first gap drew nothing: a nemesis asked for brings at least one fault whenever one fits
+        dur = math.floor(rng.uniform(spec.min_for, min(spec.max_for, last_end - spec.quiet_start)) * 10) / 10
+        at = math.floor(rng.uniform(spec.quiet_start, last_end - dur) * 10) / 10
+        for use in rng.sample([n for n, _ in pool], len(pool)):
+            picked = _fitting_variant(use, frozenset(), rng)
+            if picked is not None:
+                entries.append((Entry(index=0, at=at, for_s=dur, use=use, params=picked[0]), picked[1]))
+                break
     return Schedule(name=name, entries=tuple(e for e, _ in entries), duration=float(spec.duration),
                     description=f"seeded random nemesis (seed {spec.seed}, {spec.rate_per_min:g}/min)",
                     source=source or f"random:{spec.seed}", seed=spec.seed)

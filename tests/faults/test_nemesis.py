@@ -70,3 +70,12 @@ def test_load_schedule_fits_random_to_the_duration_and_leaves_fixed_ones():
     assert load_schedule("random", seed=11, duration=80).total == 80
     assert load_schedule("random", seed=11, duration=125).entries == a.entries   # same seed, same timeline
     assert load_schedule("ci-gate", duration=125).total == load_schedule("ci-gate").total
+
+
+def test_a_long_first_gap_still_brings_one_fault_when_one_fits():
+    # seed 2 at the ci-gate profile's 80 s once drew nothing (its first arrival fell past the last start)
+    for seed in range(1, 41):
+        spec = fit(RandomSpec(seed=seed), 80)
+        s = random_schedule(spec)
+        assert s.entries, seed
+        assert all(spec.quiet_start <= e.at and e.end <= 80 - spec.quiet_end for e in s.entries), seed
