@@ -87,17 +87,24 @@ def load_profile_schedule(options: RunOptions):
 
 
 def new_run_dir(options: RunOptions) -> Path:
-    if options.run_dir is not None:
-        path = Path(options.run_dir)
+    return make_run_dir(options.out_root, options.run_dir, options.profile.name)
+
+
+def make_run_dir(out_root: Path, run_dir: Path | None, name: str) -> Path:
+    """`run_dir`, else a new `<out_root>/<time>-<name>[-n]`; earlier runs are never overwritten (used by run and
+    capacity)."""
+    if run_dir is not None:
+        path = Path(run_dir)
     else:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = options.out_root / f"{stamp}-{options.profile.name}"
+        path = out_root / f"{stamp}-{name}"
         n = 1
         while path.exists():  # never overwrite an earlier run
             n += 1
-            path = options.out_root / f"{stamp}-{options.profile.name}-{n}"
+            path = out_root / f"{stamp}-{name}-{n}"
     if path.exists() and any(path.iterdir()):
-        raise UsageError(f"run folder {path} is not empty: choose another --run-dir (earlier runs are never overwritten)")
+        raise UsageError(f"run folder {path} is not empty: choose another --run-dir or --out "
+                         "(earlier runs are never overwritten)")
     path.mkdir(parents=True, exist_ok=True)
     return path.resolve()
 

@@ -39,3 +39,12 @@ def failing(summary: dict) -> dict[str, dict]:
 def applied_and_healed(run_dir: Path) -> tuple[list[dict], list[dict]]:
     stamps = json.loads((run_dir / "timeline.json").read_text())
     return ([s for s in stamps if s["action"] == "apply"], [s for s in stamps if s["action"] == "heal"])
+
+
+def assert_caught(bug: str, code: int, summary: dict, check: str, system: str) -> dict[str, dict]:
+    """The run with `bug` switched on failed `check` on `system` with exit 1; returns the failing checks."""
+    bad = failing(summary)
+    assert check in bad, f"{bug}: expected {check} to fail, failing: {sorted(bad)}"
+    assert bad[check]["systems"][system]["count"] > 0, bad[check]
+    assert code == 1
+    return bad

@@ -4,7 +4,6 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from harness.capacity.search import Limits, Peak, SearchPlan, StepResult, demand_per_user, judge_step
@@ -99,16 +98,5 @@ class CapacityContext:
 
 
 def new_run_dir(options: CapacityOptions) -> Path:
-    if options.run_dir is not None:
-        path = Path(options.run_dir)
-    else:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = options.out_root / f"{stamp}-{options.name}"
-        n = 1
-        while path.exists():
-            n += 1
-            path = options.out_root / f"{stamp}-{options.name}-{n}"
-    if path.exists() and any(path.iterdir()):
-        raise UsageError(f"run folder {path} is not empty: choose another --out or remove it")
-    path.mkdir(parents=True, exist_ok=True)
-    return path.resolve()
+    from harness.run import make_run_dir
+    return make_run_dir(options.out_root, options.run_dir, options.name)

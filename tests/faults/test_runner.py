@@ -2,9 +2,10 @@
 final reset (unit with a fake client, no sleeping); and against a real Toxiproxy (slow)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
+from fakes import FakeToxiproxy
 
 from faults.client import ToxicSpec
 from faults.errors import FaultError, ToxiproxyError
@@ -34,39 +35,15 @@ use = "gateway_timeout"
 
 
 @dataclass
-class FakeClient:
-    """Keeps Toxiproxy-like state in memory; `fail_on` makes add_toxic of that type raise."""
+class FakeClient(FakeToxiproxy):
+    """The shared in-memory Toxiproxy (tests/fakes.py); `fail_on` makes add_toxic of that type raise."""
 
-    proxies_state: dict[str, dict] = field(default_factory=lambda: {
-        n: {"enabled": True, "toxics": {}} for n in
-        ("diner_edge", "orders_db", "payment_gateway", "payment_notify", "kitchen_publish", "kitchen_consume")})
-    log: list[tuple] = field(default_factory=list)
     fail_on: str = ""
 
     def add_toxic(self, proxy: str, spec: ToxicSpec):
         if spec.type == self.fail_on:
             raise ToxiproxyError(f"refused {spec.type}", status=400)
-        self.proxies_state[proxy]["toxics"][spec.resolved_name] = spec
-        self.log.append(("add", proxy, spec.resolved_name))
-
-    def remove_toxic(self, proxy: str, name: str) -> None:
-        del self.proxies_state[proxy]["toxics"][name]
-        self.log.append(("remove", proxy, name))
-
-    def set_enabled(self, name: str, enabled: bool) -> None:
-        self.proxies_state[name]["enabled"] = enabled
-        self.log.append(("enabled", name, enabled))
-
-    def reset(self) -> None:
-        for p in self.proxies_state.values():
-            p["enabled"], p["toxics"] = True, {}
-        self.log.append(("reset",))
-
-    def proxies(self) -> dict:
-        return dict(self.proxies_state)
-
-    def clean(self) -> bool:
-        return all(p["enabled"] and not p["toxics"] for p in self.proxies_state.values())
+        return super().add_toxic(proxy, spec)
 
 
 def ticking_clock():
@@ -94,7 +71,7 @@ def test_step_applies_and_heals_what_is_due_with_stamps():
     assert fake.proxies_state["kitchen_publish"]["enabled"] and not fake.proxies_state["kitchen_consume"]["enabled"]
     s = runner.step(20.0)
     assert [(x.action, x.entry, x.due) for x in s] == [("heal", 2, 7.0), ("heal", 1, 13.0)]
-    assert runner.done and runner.next_due() is None and fake.clean()
+    assert runner.done and runner.next_due() is None and fake.clean
     walls = [x.wall for x in runner.stamps]
     assert walls == sorted(walls) and len(runner.stamps) == 6
     assert all(isinstance(x, Stamp) for x in runner.stamps)
@@ -106,7 +83,7 @@ def test_a_big_step_applies_then_heals_in_time_order():
     runner = TimelineRunner(fake, parse_schedule(TIMELINE, "t.toml"), clock=ticking_clock())
     s = runner.step(100)
     assert [(x.action, x.entry) for x in s] == [("apply", 0), ("apply", 1), ("apply", 2), ("heal", 0), ("heal", 2), ("heal", 1)]
-    assert fake.clean()
+    assert fake.clean
 
 
 def test_an_exception_mid_timeline_still_heals_and_ends_with_reset():
@@ -114,9 +91,9 @@ def test_an_exception_mid_timeline_still_heals_and_ends_with_reset():
     with pytest.raises(RuntimeError, match="boom"):
         with TimelineRunner(fake, parse_schedule(TIMELINE, "t.toml"), clock=ticking_clock()) as runner:
             runner.step(5.5)
-            assert not fake.clean()
+            assert not fake.clean
             raise RuntimeError("boom")
-    assert fake.clean() and fake.log[-1] == ("reset",)
+    assert fake.clean and fake.log[-1] == ("reset",)
     assert [x.action for x in runner.stamps].count("heal") == 3
 
 
@@ -125,7 +102,7 @@ def test_a_fault_that_does_not_apply_raises_fault_error_and_is_cleaned():
     with pytest.raises(FaultError, match="#3 gateway_timeout did not apply at 5.0 s"):
         with TimelineRunner(fake, parse_schedule(TIMELINE, "t.toml")) as runner:
             runner.step(5.0)
-    assert fake.clean() and fake.log[-1] == ("reset",)
+    assert fake.clean and fake.log[-1] == ("reset",)
 
 
 def test_a_failing_heal_still_resets_and_is_reported():
@@ -135,7 +112,7 @@ def test_a_failing_heal_still_resets_and_is_reported():
     fake.proxies_state["payment_gateway"]["toxics"].clear()   # someone removed it behind our back
     with pytest.raises(FaultError, match="#3 gateway_timeout did not heal at 5.5 s"):
         runner.heal_all()
-    assert fake.clean() and fake.log[-1] == ("reset",)
+    assert fake.clean and fake.log[-1] == ("reset",)
 
 
 def test_preflight_names_missing_links():
@@ -153,7 +130,7 @@ def test_builtin_ci_gate_runs_to_the_end_on_a_fake():
         while (due := runner.next_due()) is not None:
             t = due
             runner.step(t)
-    assert runner.done and fake.clean() and len(runner.stamps) == 2 * len(schedule.entries)
+    assert runner.done and fake.clean and len(runner.stamps) == 2 * len(schedule.entries)
 
 
 @pytest.mark.slow
@@ -241,7 +218,7 @@ def test_a_wedged_proxy_is_restarted_stamped_and_the_fault_applied_again():
     assert fake.proxies_state["payment_gateway"]["toxics"] and not fake.proxies_state["diner_edge"]["toxics"]
     assert [s.action for s in stamps] == ["apply"]
     runner.step(20.0)
-    assert runner.done and fake.clean()
+    assert runner.done and fake.clean
 
 
 def test_a_wedged_heal_and_reset_are_restarted_too():
@@ -250,7 +227,7 @@ def test_a_wedged_heal_and_reset_are_restarted_too():
     runner.step(2.5)
     fake.wedged = True
     runner.step(4.0)             # heal of gateway_timeout hangs → restart heals both
-    assert fake.restarts == 1 and runner.done and fake.clean()
+    assert fake.restarts == 1 and runner.done and fake.clean
     fake.wedged = True
     runner.heal_all()            # the final reset hangs → one more restart
     assert fake.restarts == 2
@@ -272,6 +249,6 @@ def test_faults_healed_early_by_a_restart_are_not_healed_again():
         runner.step(2.5)
         fake.wedged = True
         runner.step(4.0) if finish == "step" else runner.heal_all(3.0)
-        assert fake.restarts == 1 and fake.clean()
+        assert fake.restarts == 1 and fake.clean
         heals = [s for s in runner.stamps if s.action == "heal"]
         assert sorted(s.fault for s in heals) == ["gateway_timeout", "weak_network"]   # each once

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import e2erun
 import pytest
-from e2erun import applied_and_healed, failing
+from e2erun import applied_and_healed, assert_caught, failing
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +44,4 @@ def test_the_correct_stack_passes_ci_gate_full(runs_root: Path) -> None:
 def test_each_defect_beyond_the_wire_is_caught(runs_root: Path, bug: str) -> None:
     check, system = CAUGHT[bug]
     code, _, summary = dinerush_run(runs_root, bug, "--bug", bug)
-    bad = failing(summary)
-    assert check in bad, f"{bug}: expected {check} to fail, failing: {sorted(bad)}"
-    assert bad[check]["systems"][system]["count"] > 0, bad[check]
-    assert code == 1
+    assert_caught(bug, code, summary, check, system)
