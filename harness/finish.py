@@ -150,12 +150,13 @@ def finish(ctx, reads: FinalReads | None, complete: bool) -> Exit:
     run.update(load_started=ctx.load_started_wall, load_ended=ctx.load_ended_wall, probe=ctx.probe_line,
                events=ctx.events, extra={"probe": ctx.probe_line} if ctx.probe_line else {})
     (ctx.run_dir / "run.json").write_text(json.dumps(run, indent=2, default=str))
-    (ctx.run_dir / "timeline.json").write_text(json.dumps(ctx.stamps, indent=1))
+    stamps = [s.as_dict() for s in ctx.stamps]
+    (ctx.run_dir / "timeline.json").write_text(json.dumps(stamps, indent=1))
     inconclusive = list(ctx.inconclusive)
     if not complete and not inconclusive:
         inconclusive.append("the run did not complete")
     (ctx.run_dir / "inconclusive.json").write_text(json.dumps(inconclusive))
-    return judge(ctx.run_dir, run, ctx.stamps, inconclusive, ctx.progress.line)
+    return judge(ctx.run_dir, run, stamps, inconclusive, ctx.progress.line)
 
 
 def reaudit(run_dir: Path) -> Exit:

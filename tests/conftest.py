@@ -1,7 +1,8 @@
 """Fixtures shared by every test folder: a virtual clock patched into the run, a fake target and a run context.
 
 tests/fakes.py holds the in-memory stand-ins (a Toxiproxy, a Locust child, a Target); the fixtures here wire
-them to harness.run, so a run's phases are tested in milliseconds and without a process.
+them to the run session (harness.session, harness.run, harness.capacity), so its phases are tested in
+milliseconds and without a process.
 """
 from __future__ import annotations
 
@@ -20,11 +21,14 @@ from fakes import FakeClock, FakeLocust, FakeTarget, LocustScript, locust_factor
 
 @pytest.fixture
 def clock(monkeypatch) -> FakeClock:
-    """Virtual time for harness.run: sleeps return at once and move the clock on."""
+    """Virtual time for the run session: sleeps return at once and move the clock on."""
+    import harness.capacity.step as step_mod
     import harness.run as run_mod
+    import harness.session as session_mod
 
     fake = FakeClock()
-    monkeypatch.setattr(run_mod, "time", fake)
+    for mod in (session_mod, run_mod, step_mod):
+        monkeypatch.setattr(mod, "time", fake)
     return fake
 
 
@@ -41,11 +45,11 @@ def locust_script() -> LocustScript:
 
 @pytest.fixture
 def fake_locusts(monkeypatch, clock: FakeClock, locust_script: LocustScript) -> list[FakeLocust]:
-    """harness.run starts fake Locust children (appended to the returned list) instead of real ones."""
-    import harness.run as run_mod
+    """The run session starts fake Locust children (appended to the returned list) instead of real ones."""
+    import harness.session as session_mod
 
     made: list[FakeLocust] = []
-    monkeypatch.setattr(run_mod, "LocustRun", locust_factory(clock, locust_script, made))
+    monkeypatch.setattr(session_mod, "LocustRun", locust_factory(clock, locust_script, made))
     return made
 
 
@@ -53,7 +57,7 @@ def fake_locusts(monkeypatch, clock: FakeClock, locust_script: LocustScript) -> 
 def run_options(tmp_path: Path):
     """RunOptions for a short calm profile, writing under tmp_path/runs."""
     from harness.profiles import profile
-    from harness.run import RunOptions
+    from harness.session import RunOptions
 
     prof = profile("calm").with_overrides(duration_s=10.0, drain_deadline_s=20.0)
     return RunOptions(profile=prof, out_root=tmp_path / "runs")
@@ -63,7 +67,7 @@ def run_options(tmp_path: Path):
 def run_ctx(run_options, tmp_path: Path):
     """A RunContext over a fresh run folder, with quiet progress."""
     from harness.progress import Progress
-    from harness.run import RunContext
+    from harness.session import RunContext
 
     run_dir = tmp_path / "run"
     run_dir.mkdir()

@@ -158,9 +158,12 @@ class FakeTarget:
     backlog_polls: int = 0
     death_polls: int = 0
     logs_collected: bool = False
+    databases: object | None = None    # harness.reads.Databases: none, the reads are scripted
+    queue_messages: int = 0
 
     @contextmanager
-    def up(self) -> Iterator[object]:
+    def up(self, ctx) -> Iterator[object]:
+        self.ctx = ctx
         self.up_count += 1
         try:
             yield {"orders_api_url": self.diner_url}
@@ -193,6 +196,12 @@ class FakeTarget:
             if self.death_polls >= poll:
                 dead += names
         return dead
+
+    def process_roots(self) -> dict[str, int]:
+        return {}
+
+    def queue_depth(self) -> int:
+        return self.queue_messages
 
     def backlog(self) -> Backlog:
         self.backlog_polls += 1

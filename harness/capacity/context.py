@@ -1,4 +1,5 @@
-"""What one capacity search is asked to do (CapacityOptions) and what it accumulates (CapacityContext)."""
+"""What one capacity search is asked to do (CapacityOptions) and what it accumulates (CapacityContext, the
+session's context plus the search's steps)."""
 from __future__ import annotations
 
 import secrets
@@ -10,7 +11,7 @@ from harness.capacity.search import Limits, Peak, SearchPlan, StepResult, demand
 from harness.capacity.under import Under
 from harness.errors import UsageError
 from harness.profiles import Profile
-from harness.progress import Progress
+from harness.session import RunContext, make_run_dir
 from harness.report.slo import SLOConfig
 from scenarios.diners.kinds import default_mix
 
@@ -65,28 +66,16 @@ class CapacityOptions:
 
 
 @dataclass
-class CapacityContext:
-    """What the search accumulates (handed to the target, which records events on it)."""
+class CapacityContext(RunContext):
+    """The session's context (harness/session.py) plus what the search accumulates."""
 
-    options: CapacityOptions
-    run_dir: Path
-    progress: Progress
-    phase: str = "init"
     run_tag: str = field(default_factory=lambda: "c" + secrets.token_hex(3))
     raw: list[StepResult] = field(default_factory=list)      # measured, not judged
     floors: tuple[float, float] = (0.0, 0.0)
-    inconclusive: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    events: list[dict] = field(default_factory=list)
-    probe_line: str = ""
     fault_detail: str = ""
     fault_window: tuple[float, float | None] | None = None    # epoch seconds
-    load_started_wall: float | None = None
-    load_ended_wall: float | None = None
     started_wall: float = field(default_factory=time.time)
-
-    def event(self, what: str, **detail) -> None:
-        self.events.append({"wall": time.time(), "phase": self.phase, "what": what, **detail})
 
     @property
     def limits(self) -> Limits:
@@ -98,5 +87,4 @@ class CapacityContext:
 
 
 def new_run_dir(options: CapacityOptions) -> Path:
-    from harness.run import make_run_dir
     return make_run_dir(options.out_root, options.run_dir, options.name)

@@ -3,7 +3,8 @@ drain → final reads → audit over the whole ledger → capacity report.
 
 One Locust child per step keeps every step's numbers clean (its own stats history, ledger and warm-up), lets
 the search stop as soon as a step clearly fails, and lets a bisection step run at any load. A correctness
-failure anywhere in the ledger outranks the capacity: exit 1, and the report says so.
+failure anywhere in the ledger outranks the capacity: exit 1, and the report says so; a ledger known to be
+incomplete makes the search inconclusive (3), never a stack failure.
 """
 from __future__ import annotations
 
@@ -13,52 +14,49 @@ import time
 from contextlib import ExitStack
 from dataclasses import asdict
 
-from faults.errors import FaultError
 from harness.audit.engine import audit
 from harness.capacity.context import CapacityContext, CapacityOptions, new_run_dir
 from harness.capacity.ledgers import merge_step_ledgers
 from harness.capacity.search import Outcome, StepResult, conclude, next_step
-from harness.capacity.step import db_conn, process_roots, run_step
-from harness.errors import DinerushError, Exit
+from harness.capacity.step import db_conn, run_step
+from harness.errors import Exit
 from harness.finish import load_ledger
 from harness.progress import Progress
-from harness.run import Interrupted, drain, save_final_reads, signals_raise
+from harness.session import run_session, signals_deferred
 from harness.targets import make_target
 
 __all__ = ["CapacityOptions", "capacity"]
 
 
 def capacity(options: CapacityOptions, progress: Progress | None = None) -> Exit:
-    """Run the search and write the report; the exit code follows DESIGN.md (1 beats a capacity)."""
-    from harness.capacity.report import write_capacity_reports
-
+    """Run the search and write the report; the exit code follows DESIGN.md (1 beats a capacity, a ledger known
+    to be incomplete makes it 3)."""
     target = make_target(options)   # bad usage (target config) fails before any run folder exists
     run_dir = new_run_dir(options)
     ctx = CapacityContext(options, run_dir, progress or Progress.for_terminal())
-    target.ctx = ctx
     (run_dir / "capacity.json").write_text(json.dumps(
         {**asdict(options), "under": options.under.text if options.under else None,
          "run_dir": str(run_dir)}, indent=2, default=str))
-    reads = None
-    with signals_raise():
-        try:
-            reads = _phases(ctx, target)
-        except Interrupted as sig:
-            ctx.inconclusive.append(f"interrupted by {sig} during {ctx.phase}")
-        except (DinerushError, FaultError) as err:   # a fault that did not apply or heal, a dead service...
-            ctx.inconclusive.append(f"{ctx.phase}: {err}")
-        finally:
-            ctx.progress.close()
+    reads = run_session(ctx, target, lambda: _search_under(ctx, target))
+    with signals_deferred():   # the stack is down; let the (partial) report be written whole
+        return _conclude(ctx, reads)
+
+
+def _conclude(ctx: CapacityContext, reads) -> Exit:
+    from harness.capacity.report import write_capacity_reports
+
+    run_dir = ctx.run_dir
     merge_step_ledgers(run_dir, [run_dir / "steps" / d for d in sorted(os.listdir(run_dir / "steps"))]
-                   if (run_dir / "steps").is_dir() else [])
-    entries, problems = load_ledger(run_dir)
-    inconclusive = ctx.inconclusive + ([] if not ctx.raw else problems)
+                       if (run_dir / "steps").is_dir() else [])
+    entries, problems = load_ledger(run_dir)   # merged: its meta sums the steps' (no per-worker nodes)
+    untrusted = problems if ctx.raw else []
+    inconclusive = ctx.inconclusive + untrusted
     if reads is None and not inconclusive:
         inconclusive.append("no final reads")
     result = audit(entries, reads) if ctx.raw else None
     results = ctx.judged()
     outcome = conclude(results)
-    reports = write_capacity_reports(ctx, results, outcome, result, inconclusive)
+    reports = write_capacity_reports(ctx, results, outcome, result, inconclusive, untrusted_ledger=untrusted)
     _print(ctx, results, outcome, reports)
     return reports.exit_code
 
@@ -72,29 +70,20 @@ def _print(ctx: CapacityContext, results: list[StepResult], outcome: Outcome, re
 
 # ---- phases ----------------------------------------------------------------------------------------------
 
-def _phases(ctx: CapacityContext, target):
+def _search_under(ctx: CapacityContext, target) -> None:
+    """The session's load: the search's steps, with the --under fault held over all of them."""
     opts = ctx.options
-    with ExitStack() as stack:
-        ctx.phase = "up"
-        ctx.progress.phase("up", "starting the stack")
-        stack.enter_context(target.up())
-        ctx.phase = "probe"
-        ctx.progress.phase("probe", "one order end to end")
-        ctx.probe_line = target.probe()
-        ctx.event("probe", line=ctx.probe_line)
-        roots = process_roots(target)
-        with ExitStack() as weather:
-            if opts.under is not None:
-                ctx.phase = "fault"
-                _hold_fault(ctx, target, weather)
-            ctx.phase = "search"
-            ctx.load_started_wall = time.time()
-            _search(ctx, target, roots)
-        ctx.load_ended_wall = time.time()
-        if ctx.fault_window is not None:
-            ctx.fault_window = (ctx.fault_window[0], time.time())
-        drain(ctx, target)
-        return save_final_reads(ctx, target)
+    roots = target.process_roots()
+    with ExitStack() as weather:
+        if opts.under is not None:
+            ctx.phase = "fault"
+            _hold_fault(ctx, target, weather)
+        ctx.phase = "search"
+        ctx.load_started_wall = time.time()
+        _search(ctx, target, roots)
+    ctx.load_ended_wall = time.time()
+    if ctx.fault_window is not None:
+        ctx.fault_window = (ctx.fault_window[0], time.time())
 
 
 def _hold_fault(ctx: CapacityContext, target, stack: ExitStack) -> None:

@@ -176,12 +176,12 @@ def _fmt_ms(v: float | None) -> str:
 
 
 def write_capacity_reports(ctx, results: Sequence[StepResult], outcome: Outcome, audit_result: AuditResult | None,
-                           inconclusive: Sequence[str]) -> CapacityReports:
+                           inconclusive: Sequence[str], untrusted_ledger: Sequence[str] = ()) -> CapacityReports:
     opts = ctx.options
     run_dir = Path(ctx.run_dir)
     hr = headroom(outcome, opts.peak) if opts.peak is not None else None
     gate = gates(outcome, hr, bool(results))
-    code = exit_code(audit_result, gate, inconclusive)
+    code = exit_code(audit_result, gate, inconclusive, untrusted_ledger)
     at = outcome.first_fail or (max(results, key=lambda r: r.users) if results else None)
     prev = None
     if at is not None:
@@ -197,7 +197,8 @@ def write_capacity_reports(ctx, results: Sequence[StepResult], outcome: Outcome,
         faults = (FaultWindow(opts.under.text, 0.0 if s is None else s - ctx.started_wall,
                               None if e is None else e - ctx.started_wall, ctx.fault_detail),)
     limits = ctx.limits
-    invariant_failed = audit_result is not None and audit_result.verdict is Verdict.INVALID
+    # with a ledger known to be incomplete a violation cannot blame the stack (exit 3, not 1)
+    invariant_failed = audit_result is not None and audit_result.verdict is Verdict.INVALID and not untrusted_ledger
     if invariant_failed:
         headline = "correctness failure: an invariant broke, so no capacity is reported"
     elif inconclusive and not results:

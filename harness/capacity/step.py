@@ -4,35 +4,21 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import ExitStack
 
 from harness.capacity.context import CapacityContext
 from harness.capacity.resources import DB_WAIT_SQL, CpuMeter, Samples, machine_seconds, resources
 from harness.capacity.search import Next, StepResult
 from harness.capacity.window import cut, ledger_rates, step_window
 from harness.errors import SetupError
-from harness.loadgen import LoadSpec, LocustRun
+from harness.loadgen import LoadSpec
 from harness.report.locust_csv import read_stats_history
+from harness.session import LoadWatch, watch_load
 from scenarios.ledger import read_ledger
 
 
-def process_roots(target) -> dict[str, int]:
-    """Named process-group leaders of a local stack (empty for a stack we did not start)."""
-    stack = getattr(target, "stack", None)
-    if stack is None:
-        return {}
-    roots = {name: child.pid for name, child in stack.services.items() if child.proc is not None}
-    if stack.postgres is not None and stack.postgres.child is not None:
-        roots["postgres"] = stack.postgres.child.pid
-    if stack.rabbit is not None and stack.rabbit.child is not None:
-        roots["rabbitmq"] = stack.rabbit.child.pid
-    if stack.toxiproxy is not None and stack.toxiproxy.child is not None:
-        roots["toxiproxy"] = stack.toxiproxy.child.pid
-    return roots
-
-
 def db_conn(target):
-    dbs = getattr(target, "databases", None)
+    """A connection to the orders database for the wait samples, or None (a figure, not a requirement)."""
+    dbs = target.databases
     if dbs is None:
         return None
     try:
@@ -50,40 +36,35 @@ def run_step(ctx: CapacityContext, target, nxt: Next, index: int, roots: dict[st
     spec = LoadSpec(host=target.diner_url, duration_s=opts.step_seconds, users=nxt.users, spawn_rate=spawn,
                     seed=opts.seed + index, mix=opts.mix, workers=opts.workers, stop_timeout_s=opts.stop_timeout_s,
                     extra=("--dinerush-run-id", f"{ctx.run_tag}s{index:02d}"))
-    locust = LocustRun(spec, step_dir)
     ctx.progress.phase("step", f"{index}: {nxt.users} diners for {opts.step_seconds:.0f}s ({nxt.kind})")
     samples = Samples()
-    with ExitStack() as stack:
-        locust.start()
-        stack.callback(locust.stop)
-        meter = CpuMeter({**roots, "locust": locust.child.pid})
-        launched = time.monotonic()
-        hard = opts.step_seconds + opts.stop_timeout_s + 90
-        last_sample = 0.0
-        under = [opts.under.text] if opts.under else []
+    meter: CpuMeter | None = None    # made once Locust runs: its tree is measured too
+    last_sample = 0.0
+    under = [opts.under.text] if opts.under else []
+
+    def tick(elapsed: float) -> list[str]:
         # Locust flushes its CSVs only every few seconds, so sample on our own clock (every ~1 s) and cut the
         # samples to the step's window afterwards, when the stats history tells us where the window was.
-        while locust.alive():
-            now = time.monotonic()
-            if now - last_sample >= 1.0:
-                last_sample = now
-                samples.cpu.append((time.time(), meter.snapshot()))
-                samples.machine.append((time.time(), *machine_seconds()))
-                if conn is not None:
-                    try:
-                        active, waiting = conn.execute(DB_WAIT_SQL).fetchone()
-                        samples.db.append((time.time(), int(active), int(waiting)))
-                    except Exception:   # a figure, not a requirement
-                        conn = None
-            ctx.progress.load(min(now - launched, opts.step_seconds), opts.step_seconds, locust.progress(), under)
-            for name in target.dead_services():
-                raise SetupError(f"stack service {name} died during step {index}: see logs/{name}.log")
-            if now - launched > hard:
-                raise SetupError(f"Locust did not finish step {index} in {hard:.0f}s: see {step_dir}/logs/locust.log")
-            time.sleep(0.25)
-    code = locust.child.proc.returncode if locust.child and locust.child.proc else None
-    if code not in (0, None):
-        raise SetupError(f"Locust exited with code {code} in step {index}: see {step_dir}/logs/locust.log")
+        nonlocal last_sample, conn
+        now = time.monotonic()
+        if meter is not None and now - last_sample >= 1.0:
+            last_sample = now
+            samples.cpu.append((time.time(), meter.snapshot()))
+            samples.machine.append((time.time(), *machine_seconds()))
+            if conn is not None:
+                try:
+                    active, waiting = conn.execute(DB_WAIT_SQL).fetchone()
+                    samples.db.append((time.time(), int(active), int(waiting)))
+                except Exception:   # a figure, not a requirement
+                    conn = None
+        return under
+
+    def started(locust) -> None:
+        nonlocal meter
+        meter = CpuMeter({**roots, "locust": locust.child.pid})
+
+    locust = watch_load(ctx, target, spec, step_dir,
+                        LoadWatch(f"load (step {index})", needs_ledger=False, started=started, tick=tick))
     backlog = target.backlog()
     path = step_dir / "locust_stats_history.csv"
     if not path.exists():

@@ -12,14 +12,15 @@ from typing import Iterator
 import psycopg
 
 from harness.probe import probe
-from harness.reads import Databases, ReadQueries, read_backlog, read_final
+from harness.reads import Databases, ReadQueries
 from harness.runtime.compose import ComposeSettings, ComposeStack
+from harness.targets.common import backlog_of, final_reads_of
 
 
 class ComposeTarget:
     def __init__(self, options, stack_factory=ComposeStack) -> None:
         self.options = options
-        self.ctx = None   # the RunContext, bound by the run before up()
+        self.ctx = None   # the session's RunContext, from up(ctx)
         self.stack_factory = stack_factory
         self.stack = None
         self.endpoints = None
@@ -27,7 +28,8 @@ class ComposeTarget:
         self.queries = ReadQueries()
 
     @contextmanager
-    def up(self) -> Iterator[object]:
+    def up(self, ctx) -> Iterator[object]:
+        self.ctx = ctx
         self.stack = self.stack_factory(self.ctx.run_dir, ComposeSettings(bugs=tuple(self.options.bugs)))
         try:
             self.endpoints = self.stack.up()
@@ -84,14 +86,18 @@ class ComposeTarget:
         return [s for s in ("orders", "relay", "gateway", "kitchen")
                 if s not in held and self.stack.health(s).startswith(("exited", "missing"))]
 
-    def _queue_messages(self) -> int:
+    def process_roots(self) -> dict[str, int]:
+        """The containers' processes are not ours to measure from here."""
+        return {}
+
+    def queue_depth(self) -> int:
         return self.stack.queue_depth().total
 
     def backlog(self):
-        return read_backlog(self.databases, self.queries, self._queue_messages())
+        return backlog_of(self, self.queries)
 
     def read_final(self):
-        return read_final(self.databases, self.queries, self._queue_messages())
+        return final_reads_of(self, self.queries)
 
     def collect_logs(self) -> None:
         self.stack.collect_logs()

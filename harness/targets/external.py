@@ -18,7 +18,8 @@ import httpx
 
 from harness.errors import SetupError, UsageError
 from harness.probe import probe
-from harness.reads import Databases, ReadQueries, read_backlog, read_final
+from harness.reads import Databases, ReadQueries
+from harness.targets.common import backlog_of, final_reads_of, since_load_began
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -102,10 +103,11 @@ class ExternalTarget:
             raise UsageError("--bug switches defects of the local reference stack; with --target external, "
                              "start the stack with the defect instead (dinerush up --bug NAME)")
         self.cfg = ExternalConfig.load(options.config, options.allow_remote)
-        self.ctx = None   # the RunContext, bound by the run before up()
+        self.ctx = None   # the session's RunContext, from up(ctx)
 
     @contextmanager
-    def up(self) -> Iterator[object]:
+    def up(self, ctx) -> Iterator[object]:
+        self.ctx = ctx
         try:
             httpx.get(self.cfg.orders_url + "/menu", timeout=5.0).raise_for_status()
         except httpx.HTTPError as err:
@@ -148,19 +150,26 @@ class ExternalTarget:
     def dead_services(self) -> list[str]:
         return []
 
-    def _queue_messages(self) -> int:
+    def process_roots(self) -> dict[str, int]:
+        """Someone else's processes: not measured."""
+        return {}
+
+    @property
+    def databases(self) -> Databases:
+        return self.cfg.databases
+
+    def queue_depth(self) -> int:
         if self.cfg.rabbit is None:
             return 0
         depth = self.cfg.rabbit.queue_depth("kitchen.tickets")
         return depth.total if depth is not None else 0
 
     def backlog(self):
-        return read_backlog(self.cfg.databases, self.cfg.queries, self._queue_messages())
+        return backlog_of(self, self.cfg.queries)
 
     def read_final(self):
         # A long-lived stack holds earlier runs' rows: audit only what was created since this load began.
-        since = self.ctx.load_launched_wall - 1.0 if self.ctx.load_launched_wall else None
-        return read_final(self.cfg.databases, self.cfg.queries, self._queue_messages(), since=since)
+        return final_reads_of(self, self.cfg.queries, since=since_load_began(self.ctx))
 
     def collect_logs(self) -> None:
         """An external stack keeps its own logs."""

@@ -6,21 +6,23 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from harness.probe import probe
-from harness.reads import Databases, ReadQueries, read_backlog, read_final
+from harness.reads import Databases, ReadQueries
 from harness.runtime.local import KITCHEN_QUEUE, LocalStack, StackOptions
 from harness.runtime.procs import pid_alive
+from harness.targets.common import backlog_of, final_reads_of
 from scenarios.data import make_menu
 
 
 class LocalTarget:
     def __init__(self, options) -> None:
         self.options = options
-        self.ctx = None   # the RunContext, bound by the run before up()
+        self.ctx = None   # the session's RunContext, from up(ctx)
         self.stack: LocalStack | None = None
         self.queries = ReadQueries()
 
     @contextmanager
-    def up(self) -> Iterator[object]:
+    def up(self, ctx) -> Iterator[object]:
+        self.ctx = ctx
         menu = make_menu(self.options.seed).write(self.ctx.run_dir / "menu.json")
         stack = LocalStack(self.ctx.run_dir, StackOptions(bugs=tuple(self.options.bugs), menu=menu))
         try:
@@ -76,15 +78,26 @@ class LocalTarget:
         held = self.stack.supervisor.held() if self.stack.supervisor else frozenset()
         return [name for name, child in self.stack.services.items() if not child.alive() and name not in held]
 
-    def _queue_messages(self) -> int:
+    def process_roots(self) -> dict[str, int]:
+        """Leaders of the process groups the local stack started (services, PostgreSQL, RabbitMQ, Toxiproxy)."""
+        stack = self.stack
+        if stack is None:
+            return {}
+        roots = {name: child.pid for name, child in stack.services.items() if child.proc is not None}
+        for name, part in (("postgres", stack.postgres), ("rabbitmq", stack.rabbit), ("toxiproxy", stack.toxiproxy)):
+            if part is not None and part.child is not None:
+                roots[name] = part.child.pid
+        return roots
+
+    def queue_depth(self) -> int:
         depth = self.stack.queue_depth(KITCHEN_QUEUE) if self.stack else None
         return depth.total if depth is not None else 0
 
     def backlog(self):
-        return read_backlog(self.databases, self.queries, self._queue_messages())
+        return backlog_of(self, self.queries)
 
     def read_final(self):
-        return read_final(self.databases, self.queries, self._queue_messages())
+        return final_reads_of(self, self.queries)
 
     def collect_logs(self) -> None:
         """Service logs are already written into the run folder's logs/."""

@@ -154,16 +154,15 @@ def test_run_dir_of_an_earlier_run_is_refused_and_left_alone(runs: Path, capsys)
 
 def test_a_new_run_never_reuses_an_earlier_run_folder(runs: Path, monkeypatch) -> None:
     """Two runs in the same second: the second gets its own folder."""
-    from harness import run as run_mod
-    from harness.profiles import profile
+    from harness import session as session_mod
 
-    class Frozen(run_mod.datetime):
+    class Frozen(session_mod.datetime):
         @classmethod
         def now(cls, tz=None):
             return cls(2024, 1, 1, 12, 0, 0)
-    monkeypatch.setattr(run_mod, "datetime", Frozen)
+    monkeypatch.setattr(session_mod, "datetime", Frozen)
     before = tree_state(runs)
-    made = run_mod.new_run_dir(run_mod.RunOptions(profile=profile("calm"), out_root=runs))
+    made = session_mod.make_run_dir(runs, None, "calm")
     assert made.name == "20240101-120000-calm-2" and list(made.iterdir()) == []
     assert tree_state(runs) == before
 

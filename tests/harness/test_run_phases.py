@@ -1,6 +1,6 @@
-"""The run's phases on a fake target, a fake Locust and a virtual clock (tests/fakes.py): drain counting,
-the drain deadline, a dead service, faults healed whatever ends the load, Locust start-up failures, and
-the whole run ending inconclusive with the stack stopped. Fast: no process, no sleeping."""
+"""`dinerush run`'s own part of the session on a fake target, a fake Locust and a virtual clock (tests/fakes.py):
+the fault timeline applied and healed whatever ends the load, and the whole run ending inconclusive with the
+stack stopped. The session's shared phases (drain, Locust supervision) are in test_session.py."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,7 @@ from fakes import CALM, FakeTarget
 from faults.schedule import parse_schedule
 from harness.audit.history import Backlog
 from harness.errors import Exit, SetupError
-from harness.run import _load_and_faults, drain, run
+from harness.run import load_and_faults, run
 
 BUSY = Backlog(outbox_unsent=2, queue_messages=1, payments_pending=0)
 
@@ -30,56 +30,20 @@ def events(ctx) -> list[str]:
     return [e["what"] for e in ctx.events]
 
 
-# ---- drain ----------------------------------------------------------------------------------------------
-
-def test_drain_ends_after_three_calm_polls_in_a_row(run_ctx, clock):
-    target = FakeTarget(backlogs=[BUSY, CALM, CALM, BUSY, CALM, CALM, CALM, BUSY])
-    drain(run_ctx, target)
-    assert target.backlog_polls == 7          # the calm pair before the last busy poll did not count
-    assert events(run_ctx) == ["drained"] and run_ctx.phase == "drain"
-
-
-@pytest.mark.parametrize("settled", [Backlog(0, 0, 1), Backlog(0, 1, 0), Backlog(1, 0, 0)])
-def test_drain_waits_for_each_of_outbox_queue_and_payments(run_ctx, clock, settled):
-    target = FakeTarget(backlogs=[settled])
-    drain(run_ctx, target)
-    assert events(run_ctx) == ["drain deadline passed"]
-    assert run_ctx.events[-1]["backlog"] == {"outbox_unsent": settled.outbox_unsent,
-                                             "queue_messages": settled.queue_messages,
-                                             "payments_pending": settled.payments_pending}
-
-
-def test_drain_gives_up_at_the_profile_deadline(run_ctx, clock):
-    target = FakeTarget(backlogs=[BUSY])
-    start = clock.now
-    drain(run_ctx, target)
-    deadline = run_ctx.options.profile.drain_deadline_s
-    assert events(run_ctx) == ["drain deadline passed"]
-    assert deadline <= clock.now - start < deadline + 1      # virtual seconds: bounded by the deadline
-    assert abs(target.backlog_polls - (deadline / 0.5 + 1)) <= 2      # a poll every 0.5 s, and one at the end
-
-
-def test_a_service_dying_during_the_drain_is_named(run_ctx, clock):
-    target = FakeTarget(backlogs=[BUSY], deaths={3: ["kitchen"]})
-    with pytest.raises(SetupError, match=r"stack service kitchen died .* into the drain: see logs/kitchen.log"):
-        drain(run_ctx, target)
-    assert target.backlog_polls == 2
-
-
 # ---- load + faults --------------------------------------------------------------------------------------
 
 def load(ctx, target, schedule: str | None = None):
     ctx.schedule = parse_schedule(schedule, "t.toml") if schedule else None
-    _load_and_faults(ctx, target, endpoints=None)
+    load_and_faults(ctx, target)
 
 
 def test_load_applies_and_heals_the_timeline_on_time(run_ctx, clock, fake_locusts, locust_script):
     locust_script.runs_for = 12
     target = FakeTarget()
     load(run_ctx, target, ONE_FAULT)
-    assert [(s["action"], s["fault"]) for s in run_ctx.stamps] == [("apply", "kitchen_drop"), ("heal", "kitchen_drop")]
+    assert [(s.action, s.fault) for s in run_ctx.stamps] == [("apply", "kitchen_drop"), ("heal", "kitchen_drop")]
     apply, heal = run_ctx.stamps
-    assert 2 <= apply["elapsed"] < 2.5 and 5 <= heal["elapsed"] < 5.5
+    assert 2 <= apply.elapsed < 2.5 and 5 <= heal.elapsed < 5.5
     assert target.toxiproxy.ever_faulted and target.toxiproxy.clean
     assert run_ctx.load_launched_wall <= run_ctx.load_started_wall <= run_ctx.load_ended_wall
     assert events(run_ctx) == ["load started"] and fake_locusts[0].stopped
@@ -92,7 +56,7 @@ def test_the_timeline_starts_when_locust_reports_diners_not_when_it_was_launched
     boot = run_ctx.events[0]["boot_s"]
     assert 4.0 <= boot < 4.5
     assert run_ctx.load_started_wall - run_ctx.load_launched_wall == pytest.approx(boot, abs=0.01)
-    assert 2 <= run_ctx.stamps[0]["elapsed"] < 2.5      # elapsed counts from the first diners
+    assert 2 <= run_ctx.stamps[0].elapsed < 2.5      # elapsed counts from the first diners
 
 
 def test_a_service_dying_mid_fault_still_heals_everything(run_ctx, clock, fake_locusts, locust_script):
@@ -102,7 +66,7 @@ def test_a_service_dying_mid_fault_still_heals_everything(run_ctx, clock, fake_l
     target = FakeTarget(deaths={14: ["kitchen"]})      # ~3.5 s of load at 0.25 s a poll: inside the fault window
     with pytest.raises(SetupError, match=r"stack service kitchen died at \d+\.\ds of load"):
         load(run_ctx, target, ONE_FAULT)
-    assert [s["action"] for s in run_ctx.stamps] == ["apply", "heal"]
+    assert [s.action for s in run_ctx.stamps] == ["apply", "heal"]
     assert target.toxiproxy.ever_faulted and target.toxiproxy.clean
     assert fake_locusts[0].stopped and run_ctx.phase == "load"
     assert run_ctx.load_ended_wall is not None
@@ -133,7 +97,7 @@ def test_diners_that_never_show_up_do_not_hold_the_timeline_forever(run_ctx, clo
     locust_script.boot_s, locust_script.runs_for = math.inf, 30
     load(run_ctx, FakeTarget(), ONE_FAULT)
     assert 20 <= run_ctx.events[0]["boot_s"] < 21               # gave up waiting for diners after 20 s
-    assert [s["action"] for s in run_ctx.stamps] == ["apply", "heal"]
+    assert [s.action for s in run_ctx.stamps] == ["apply", "heal"]
 
 
 # ---- the whole run --------------------------------------------------------------------------------------

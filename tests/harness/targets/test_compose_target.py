@@ -45,9 +45,9 @@ def test_compose_is_a_registered_target() -> None:
 def test_up_passes_the_bugs_and_always_brings_the_project_down(tmp_path: Path) -> None:
     made: list[FakeStack] = []
     target = ComposeTarget(options(), stack_factory=lambda d, s: made.append(FakeStack(d, s)) or made[-1])
-    target.ctx = SimpleNamespace(run_dir=tmp_path, event=lambda *a, **k: None)
+    ctx = SimpleNamespace(run_dir=tmp_path, event=lambda *a, **k: None)
     try:
-        with target.up() as endpoints:
+        with target.up(ctx) as endpoints:
             assert endpoints is ENDPOINTS and target.diner_url == "http://127.0.0.1:20080"
             assert made[0].settings.bugs == ("kitchen-no-dedupe",)
             assert target.databases.kitchen.endswith("/kitchen")
