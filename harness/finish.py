@@ -5,20 +5,20 @@ Also `reaudit(RUN)`: the same from a finished run folder's saved files, offline.
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from pathlib import Path
 
 from harness.audit import AuditOptions, Index, audit, figures
-from harness.audit.evidence import ScheduledFault, SLOSeen, evidence
+from harness.audit.evidence import SLOSeen, evidence
 from harness.audit.history import FinalReads
 from harness.errors import Exit, UsageError
-from harness.profiles import PROFILES, Profile
-from harness.report import (FaultWindow, RunMeta, SLOConfig, evaluate_slos, find_stats_history,
+from harness.records import RunRecord
+from harness.report import (FaultWindow, RunMeta, evaluate_slos, find_stats_history,
                             read_stats_history, write_reports)
 from harness.report.kitchen import KitchenLags, recovery
 from harness.report.slo import SLOStatus
 from harness.report.where import cluster_lines, timeline
 from scenarios.ledger import LedgerEntry, read_ledger
+from scenarios.ledger_sink import LedgerMeta
 
 
 def load_ledger(run_dir: Path, workers: int = 0) -> tuple[list[LedgerEntry] | None, list[str]]:
@@ -34,15 +34,15 @@ def load_ledger(run_dir: Path, workers: int = 0) -> tuple[list[LedgerEntry] | No
         return None, [f"{path}: {err}"]
     meta_path = run_dir / "ledger.meta.json"
     try:
-        meta = json.loads(meta_path.read_text())
+        meta = LedgerMeta.from_json(meta_path.read_text())
     except (OSError, ValueError):
         return entries, [f"no readable {meta_path.name}: cannot prove every intent was written"]
-    if not meta.get("conserved") or not meta.get("complete", True):
-        return entries, [f"ledger not whole: {meta.get('started')} intents started, {meta.get('written')} written"
-                         + ("" if meta.get("complete", True) else ", a worker's final batch is missing")]
-    if int(meta.get("written", -1)) != len(entries):
-        return entries, [f"ledger has {len(entries)} entries but the writer counted {meta.get('written')}"]
-    shipped = len(meta.get("nodes") or {})
+    if not meta.conserved or not meta.complete:
+        return entries, [f"ledger not whole: {meta.started} intents started, {meta.written} written"
+                         + ("" if meta.complete else ", a worker's final batch is missing")]
+    if meta.written != len(entries):
+        return entries, [f"ledger has {len(entries)} entries but the writer counted {meta.written}"]
+    shipped = len(meta.nodes)
     if workers and shipped < workers:
         return entries, [f"ledger not whole: only {shipped} of {workers} Locust workers shipped their entries"]
     return entries, []
@@ -71,57 +71,37 @@ def fault_windows(stamps: list[dict], t0: float | None) -> tuple[FaultWindow, ..
     return FaultWindow.from_stamps(sorted(rows, key=lambda r: r[1]))
 
 
-def _slo_config(raw: dict | None) -> SLOConfig:
-    return SLOConfig(**{f.name: raw[f.name] for f in fields(SLOConfig) if raw and f.name in raw})
-
-
-def _min_paid(run: dict) -> int:
-    """The evidence floor of the run's profile (run.json; a run from before the field: its profile's default)."""
-    prof = run.get("profile") or {}
-    if "min_paid" in prof:
-        return int(prof["min_paid"])
-    known = PROFILES.get(str(prof.get("name")))
-    return known.min_paid if known is not None else Profile.min_paid
-
-
-def _scheduled(run: dict) -> list[ScheduledFault] | None:
-    """The scheduled faults run.json lists; None if it does not say (a run from before the evidence floor)."""
-    if "scheduled_faults" in run:
-        return [ScheduledFault.from_dict(d) for d in run["scheduled_faults"] or ()]
-    return [] if (run.get("profile") or {}).get("schedule") == "none" else None
-
-
-def judge(run_dir: Path, run: dict, stamps: list[dict], inconclusive: list[str], say=print) -> Exit:
-    """Audit + SLOs + evidence floor + blame + reports for one run folder; `run` is run.json's content."""
-    entries, problems = load_ledger(run_dir, int(run.get("workers") or 0))
+def judge(run_dir: Path, run: RunRecord, stamps: list[dict], inconclusive: list[str], say=print) -> Exit:
+    """Audit + SLOs + evidence floor + blame + reports for one run folder; `run` is its run.json."""
+    entries, problems = load_ledger(run_dir, run.workers)
     inconclusive = inconclusive + problems
     reads = load_reads(run_dir)
     if reads is None:
         inconclusive.append("no final reads (final_reads.json)")
-    started = run.get("load_started") or (min((e.started_at for e in entries), default=0.0) if entries else 0.0)
-    ended = run.get("load_ended") or started
+    started = run.load_started or (min((e.started_at for e in entries), default=0.0) if entries else 0.0)
+    ended = run.load_ended or started
     windows = fault_windows(stamps, started)
     index = Index.build(entries, reads, AuditOptions(timeline=timeline(windows, started, ended)))
     result = audit(entries, reads, index=index)
     figs = figures(entries, reads, index=index)
-    cfg = _slo_config(run.get("slo"))
+    cfg = run.slo_config
     history_path = find_stats_history(run_dir)
     history = read_stats_history(history_path) if history_path else None
     lags = KitchenLags.from_index(index) if reads is not None else None
     slos = evaluate_slos(cfg, history, windows, started, kitchen=lags) if history is not None else ()
     healed = recovery(windows, started, ended, cfg, history=history, lags=lags)
-    ev = evidence(index, min_paid=_min_paid(run), scheduled=_scheduled(run), stamps=stamps,
+    ev = evidence(index, min_paid=run.profile.min_paid, scheduled=run.scheduled_faults, stamps=stamps,
                   slos=[SLOSeen(s.name, s.detail if s.status is SLOStatus.UNKNOWN else None) for s in slos],
                   expected_slos=[s.name for s in cfg.slos()])
     inconclusive += ev.gaps
-    extra = {k: str(v) for k, v in (run.get("extra") or {}).items()}
+    extra = dict(run.extra)
     extra["paid_end_to_end"] = str(ev.paid_end_to_end)
     if ev.notes:
         extra["evidence"] = "; ".join(ev.notes)
-    prof = run.get("profile") or {}
-    meta = RunMeta(run_id=run_dir.name, profile=prof.get("name", "?"), started_at=started, ended_at=ended,
-                   target=run.get("target", "local"), seed=run.get("seed"), users=prof.get("users"),
-                   schedule=prof.get("schedule"), bugs=tuple(run.get("bugs") or ()), extra=extra)
+    prof = run.profile
+    meta = RunMeta(run_id=run_dir.name, profile=prof.name, started_at=started, ended_at=ended,
+                   target=run.target, seed=run.seed, users=prof.users, schedule=prof.schedule, bugs=run.bugs,
+                   extra=extra)
     out = write_reports(run_dir, meta=meta, audit=result, figures=figs, slos=slos, faults=windows,
                         history=history, slo_config=cfg, inconclusive=inconclusive, untrusted_ledger=problems,
                         recovery=healed)
@@ -145,11 +125,10 @@ def judge(run_dir: Path, run: dict, stamps: list[dict], inconclusive: list[str],
     return out.exit_code
 
 
-def finish(ctx, reads: FinalReads | None, complete: bool) -> Exit:
-    run = json.loads((ctx.run_dir / "run.json").read_text())
-    run.update(load_started=ctx.load_started_wall, load_ended=ctx.load_ended_wall, probe=ctx.probe_line,
-               events=ctx.events, extra={"probe": ctx.probe_line} if ctx.probe_line else {})
-    (ctx.run_dir / "run.json").write_text(json.dumps(run, indent=2, default=str))
+def finish(ctx, record: RunRecord, reads: FinalReads | None, complete: bool) -> Exit:
+    """Complete run.json with what the session saw, save the timeline and the reasons it is inconclusive, judge."""
+    run = record.finished(ctx)
+    (ctx.run_dir / "run.json").write_text(run.to_json())
     stamps = [s.as_dict() for s in ctx.stamps]
     (ctx.run_dir / "timeline.json").write_text(json.dumps(stamps, indent=1))
     inconclusive = list(ctx.inconclusive)
@@ -170,4 +149,5 @@ def reaudit(run_dir: Path) -> Exit:
             return json.loads((run_dir / name).read_text())
         except (OSError, ValueError):
             return default
-    return judge(run_dir, read("run.json", {}), read("timeline.json", []), read("inconclusive.json", []))
+    run = RunRecord.from_json((run_dir / "run.json").read_text(), where=str(run_dir / "run.json"))
+    return judge(run_dir, run, read("timeline.json", []), read("inconclusive.json", []))

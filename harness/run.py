@@ -1,15 +1,13 @@
-"""`dinerush run`: a session (harness/session.py: up → probe → load → drain → final reads) whose load carries the
-profile's fault timeline, then finish (audit → report).
+"""`dinerush run`: a session (harness/session.py: up → probe → load → drain → final reads) whose load carries
+the profile's fault timeline, then finish (audit → report).
 
 Whatever happens (a failed fault, Ctrl-C, SIGTERM, a dead service), faults are healed, the stack is stopped and a
 report is written, marked inconclusive when the run could not be judged.
 """
 from __future__ import annotations
 
-import json
 import time
 from contextlib import ExitStack
-from dataclasses import asdict
 
 from faults.errors import FaultError
 from faults.runner import TimelineRunner
@@ -17,6 +15,7 @@ from faults.schedule import load_schedule
 from harness.errors import Exit, UsageError
 from harness.loadgen import LoadSpec
 from harness.progress import Progress
+from harness.records import RunRecord
 from harness.session import (LoadWatch, RunContext, RunOptions, make_run_dir, run_session, signals_deferred,
                              watch_load)
 from harness.targets import Target, make_target
@@ -50,15 +49,11 @@ def run(options: RunOptions, progress: Progress | None = None) -> Exit:
     schedule = load_profile_schedule(options)
     run_dir = make_run_dir(options.out_root, options.run_dir, options.profile.name)
     ctx = RunContext(options, run_dir, progress or Progress.for_terminal(), schedule=schedule)
-    (run_dir / "run.json").write_text(json.dumps(
-        {**asdict(options), "profile": asdict(options.profile), "out_root": str(options.out_root),
-         "run_dir": str(run_dir), "config": str(options.config) if options.config else None,
-         "slo": asdict(options.slo) if options.slo else None,
-         "scheduled_faults": [{"entry": e.index, "use": e.use, "at": e.at, "for": e.for_s}   # the evidence floor's
-                              for e in (schedule.entries if schedule is not None else ())]}, indent=2, default=str))
+    record = RunRecord.start(options, run_dir, schedule)   # the scheduled faults: the evidence floor's
+    (run_dir / "run.json").write_text(record.to_json())
     reads = run_session(ctx, target, lambda: load_and_faults(ctx, target))
     with signals_deferred():   # the stack is down; let the (partial) report be written whole
-        return finish(ctx, reads, complete=reads is not None)
+        return finish(ctx, record, reads, complete=reads is not None)
 
 
 def load_and_faults(ctx: RunContext, target: Target) -> None:
@@ -69,7 +64,8 @@ def load_and_faults(ctx: RunContext, target: Target) -> None:
                     spawn_rate=prof.spawn_rate, seed=opts.seed, shape=prof.shape, mix=prof.mix,
                     workers=opts.workers)
     ctx.phase = "load"
-    ctx.progress.phase("load", f"{prof.duration_s:.0f}s of diners" + (f", timeline {schedule.name}" if schedule else ""))
+    ctx.progress.phase("load", f"{prof.duration_s:.0f}s of diners"
+                       + (f", timeline {schedule.name}" if schedule else ""))
     with ExitStack() as stack:
         runner = None
         if schedule is not None:

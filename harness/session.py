@@ -169,8 +169,9 @@ def _nothing(*_args) -> None:
 @dataclass(frozen=True)
 class LoadWatch:
     """How one Locust child is watched: what to call it in errors, whether it must leave a ledger, and the
-    caller's hooks: `started(locust)` once Locust runs, `tick(elapsed)` at each poll (apply due faults, sample resources; returns the active faults)
-    and `ended()` as soon as the load ends however it ends, before Locust is stopped (heal the faults)."""
+    caller's hooks: `started(locust)` once Locust runs, `tick(elapsed)` at each poll (apply due faults, sample
+    resources; returns the active faults) and `ended()` as soon as the load ends however it ends, before Locust is
+    stopped (heal the faults)."""
 
     label: str = "load"          # "load", or "load (step 3)"
     needs_ledger: bool = True    # capacity steps fall back to Locust's own counts without one

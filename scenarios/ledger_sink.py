@@ -16,7 +16,7 @@ import logging
 import os
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import IO
 
@@ -72,6 +72,61 @@ class NodeCounts:
     recorded: int = 0     # entries it recorded (cumulative, as last reported)
     received: int = 0     # entries the master received from it
     final: bool = False   # its final batch of the current test arrived
+
+
+@dataclass(frozen=True)
+class LedgerMeta:
+    """`ledger.meta.json`: the writer's counts, so a reader can prove every intent started was written.
+
+    Keys a meta written before them lacks read as: `complete` true (it predates workers' final batches),
+    `conserved` false (nothing proves it); a capacity search's merged meta adds `steps` and `missing_meta`."""
+
+    started: int = 0          # intents begun, summed over nodes
+    written: int = 0          # entries the master wrote
+    conserved: bool = False   # started == written
+    complete: bool = True     # every node's final batch arrived
+    recorded: int = 0
+    format: int | str = META_FORMAT
+    ledger: str = "ledger.jsonl"
+    run_id: str = ""
+    seed: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+    order: dict[str, int] = field(default_factory=dict)
+    payment: dict[str, int] = field(default_factory=dict)
+    nodes: dict[str, NodeCounts] = field(default_factory=dict)
+    updated_at: float = 0.0
+    steps: tuple[str, ...] = ()          # merged (capacity): the steps' folders
+    missing_meta: tuple[str, ...] = ()   # merged: steps without a readable meta
+
+    def to_json(self) -> str:
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d.update(nodes={k: vars(v).copy() for k, v in sorted(self.nodes.items())}, steps=list(self.steps),
+                 missing_meta=list(self.missing_meta))
+        if not self.steps and not self.missing_meta:
+            del d["steps"], d["missing_meta"]
+        return json.dumps(d, indent=1, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> "LedgerMeta":
+        """Parse a meta file (ValueError if it is not a JSON object of the known keys' types)."""
+        raw = json.loads(text)
+        if not isinstance(raw, dict):
+            raise ValueError("ledger meta is not a JSON object")
+        known = {f.name for f in fields(cls)}
+        try:
+            d = {k: v for k, v in raw.items() if k in known}
+            counts = {f.name for f in fields(NodeCounts)}
+            d["nodes"] = {str(k): NodeCounts(**{n: x for n, x in v.items() if n in counts})
+                          for k, v in (raw.get("nodes") or {}).items()}
+            for name in ("started", "written", "recorded"):
+                d[name] = int(d.get(name, 0))
+            for name in ("conserved", "complete"):
+                if name in d:
+                    d[name] = bool(d[name])
+            d["steps"], d["missing_meta"] = tuple(raw.get("steps") or ()), tuple(raw.get("missing_meta") or ())
+            return cls(**d)
+        except (TypeError, AttributeError) as err:
+            raise ValueError(f"ledger meta has a malformed field: {err}") from None
 
 
 @dataclass
@@ -140,30 +195,21 @@ class LedgerWriter:
     def started(self) -> int:
         return sum(n.started for n in self.nodes.values())
 
-    def meta(self) -> dict:
+    def meta(self) -> LedgerMeta:
         started = self.started
-        return {
-            "format": META_FORMAT,
-            "ledger": self.path.name,
-            "run_id": self.run_id,
-            "seed": self.seed,
-            "started": started,
-            "recorded": sum(n.recorded for n in self.nodes.values()),
-            "written": self.written,
-            "conserved": started == self.written,
-            "complete": all(n.final for n in self.nodes.values()),
-            "by_kind": dict(sorted(self.kinds.items())),
-            "order": dict(sorted(self.orders.items())),
-            "payment": dict(sorted(self.payments.items())),
-            "nodes": {k: vars(v).copy() for k, v in sorted(self.nodes.items())},
-            "updated_at": time.time(),
-        }
+        return LedgerMeta(
+            format=META_FORMAT, ledger=self.path.name, run_id=self.run_id, seed=self.seed, started=started,
+            recorded=sum(n.recorded for n in self.nodes.values()), written=self.written,
+            conserved=started == self.written, complete=all(n.final for n in self.nodes.values()),
+            by_kind=dict(sorted(self.kinds.items())), order=dict(sorted(self.orders.items())),
+            payment=dict(sorted(self.payments.items())),
+            nodes={k: NodeCounts(**vars(v)) for k, v in sorted(self.nodes.items())}, updated_at=time.time())
 
     def write_meta(self) -> Path:
         """Write the meta file atomically (a reader never sees half of it)."""
         self.meta_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.meta_path.with_name(self.meta_path.name + ".tmp")
-        tmp.write_text(json.dumps(self.meta(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        tmp.write_text(self.meta().to_json(), encoding="utf-8")
         os.replace(tmp, self.meta_path)
         return self.meta_path
 

@@ -33,6 +33,9 @@ class ScheduledFault:
     def from_dict(cls, d: dict) -> "ScheduledFault":
         return cls(int(d["entry"]), str(d["use"]), float(d["at"]), float(d["for"]))
 
+    def to_dict(self) -> dict:
+        return {"entry": self.entry, "use": self.use, "at": self.at, "for": self.for_s}
+
     def label(self) -> str:
         return f"#{self.entry + 1} {self.use} (at {self.at:g} s for {self.for_s:g} s)"
 

@@ -1,8 +1,9 @@
 """The steps' ledgers merged into one run ledger (+ meta), so the audit judges every intent of the search."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from scenarios.ledger_sink import LedgerMeta
 
 
 def merge_step_ledgers(run_dir: Path, step_dirs: list[Path]) -> None:
@@ -18,15 +19,15 @@ def merge_step_ledgers(run_dir: Path, step_dirs: list[Path]) -> None:
             if led.exists():
                 out.write(led.read_text(encoding="utf-8"))
             try:
-                meta = json.loads((d / "ledger.meta.json").read_text())
+                meta = LedgerMeta.from_json((d / "ledger.meta.json").read_text())
             except (OSError, ValueError):
                 missing.append(d.name)
                 continue
-            started += int(meta.get("started", 0))
-            written += int(meta.get("written", 0))
-            conserved = conserved and bool(meta.get("conserved"))
-            complete = complete and bool(meta.get("complete", True))
-    meta = {"format": "merged", "steps": [d.name for d in step_dirs], "started": started, "written": written,
-            "conserved": conserved and not missing, "complete": complete and not missing,
-            "missing_meta": missing}
-    (run_dir / "ledger.meta.json").write_text(json.dumps(meta, indent=1))
+            started += meta.started
+            written += meta.written
+            conserved = conserved and meta.conserved
+            complete = complete and meta.complete
+    merged = LedgerMeta(format="merged", steps=tuple(d.name for d in step_dirs), started=started, written=written,
+                        conserved=conserved and not missing, complete=complete and not missing,
+                        missing_meta=tuple(missing))
+    (run_dir / "ledger.meta.json").write_text(merged.to_json())

@@ -86,7 +86,8 @@ def test_an_exception_in_the_callers_tick_still_runs_ended_and_stops_locust(run_
             raise FaultError("kitchen_drop did not apply")
         return ["kitchen_drop"]
     with pytest.raises(FaultError, match="did not apply"):
-        watch_load(run_ctx, FakeTarget(), spec(), run_ctx.run_dir, LoadWatch(tick=tick, ended=lambda: ended.append("x")))
+        watch_load(run_ctx, FakeTarget(), spec(), run_ctx.run_dir,
+                   LoadWatch(tick=tick, ended=lambda: ended.append("x")))
     assert ended == ["x"] and fake_locusts[0].stopped
 
 
@@ -109,7 +110,8 @@ def test_a_missing_ledger_is_an_error_only_when_the_load_needs_one(run_ctx, cloc
         with pytest.raises(SetupError, match="Locust wrote no ledger: see logs/locust.log"):
             watch_load(run_ctx, FakeTarget(), spec(), run_ctx.run_dir, LoadWatch())
     else:
-        assert watch_load(run_ctx, FakeTarget(), spec(), run_ctx.run_dir, LoadWatch(needs_ledger=False)) is fake_locusts[0]
+        locust = watch_load(run_ctx, FakeTarget(), spec(), run_ctx.run_dir, LoadWatch(needs_ledger=False))
+        assert locust is fake_locusts[0]
 
 
 def test_locust_that_never_stops_is_cut_off_after_its_run_time_and_stop_timeout(run_ctx, clock, fake_locusts,

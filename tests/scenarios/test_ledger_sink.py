@@ -95,7 +95,7 @@ def test_an_intent_started_but_not_written_shows_in_the_meta(tmp_path):
     buf.record(_entry(1))
     Shipper(buf, "w1").ship(FakeRunner(w))
     meta = w.meta()
-    assert (meta["started"], meta["written"], meta["conserved"], meta["complete"]) == (2, 1, False, False)
+    assert (meta.started, meta.written, meta.conserved, meta.complete) == (2, 1, False, False)
 
 
 def test_counts_from_two_workers_add_up_and_finals_are_tracked(tmp_path):
@@ -130,6 +130,6 @@ def test_a_malformed_entry_is_refused_before_anything_is_written(tmp_path):
 def test_a_worker_that_never_shipped_leaves_the_ledger_incomplete(tmp_path):
     w = _writer(tmp_path)
     w.receive("a", [entry_to_wire(_entry(1))], started=1, recorded=1, final=True)
-    assert w.meta()["complete"] is True
+    assert w.meta().complete is True
     w.expect(["a", "silent"])                      # the master knows a worker that never sent a batch
-    assert w.meta()["complete"] is False and w.finals_missing(["a", "silent"]) == ["silent"]
+    assert w.meta().complete is False and w.finals_missing(["a", "silent"]) == ["silent"]
