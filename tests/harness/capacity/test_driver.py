@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from harness.capacity.context import CapacityOptions
+from harness.capacity.context import CapacityContext, CapacityOptions
 from harness.capacity.ledgers import merge_step_ledgers
 from harness.capacity.under import parse_under
 from harness.errors import UsageError
@@ -111,3 +111,26 @@ def test_a_seeded_defect_is_reported_instead_of_a_capacity(out_dir):
     dup = next(c for c in s["audit"]["checks"] if c["name"] == "duplicated")
     assert dup["verdict"] == "invalid" and dup["count"] > 0
     assert "correctness failure" in (run / "capacity.html").read_text()
+
+
+@pytest.mark.parametrize("conserved,code", [(True, 1), (False, 3)])
+def test_a_violation_in_a_ledger_known_incomplete_makes_the_search_inconclusive_not_failed(tmp_path, conserved, code):
+    """Two orders for one intent is a duplicate (exit 1) only when the ledger is whole: with an intent lost from
+    the ledger, the second order may be that diner's, so the search is inconclusive (3), as a run is."""
+    from harness.audit.history import FinalReads, OrderRow
+    from harness.capacity.driver import _conclude
+    from harness.capacity.search import StepResult
+    from harness.progress import Progress
+
+    run_dir = tmp_path / "run"
+    _step(run_dir / "steps" / "01-10u", ["a"], conserved=conserved)
+    ctx = CapacityContext(CapacityOptions(), run_dir, Progress(quiet=True))
+    ctx.raw.append(StepResult(1, 10, window_s=8, attempted_ops=1, served_ops=1, p95_place_ms=10, p95_pay_ms=10,
+                              error_rate=0.0))
+    cart = (Item("d", 1, 100),)
+    reads = FinalReads((OrderRow("oa", "a", "PLACED", cart, 100, 1.0), OrderRow("ob", "a", "PLACED", cart, 100, 2.0)),
+                       (), ())
+    assert _conclude(ctx, reads) == code
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert any("not whole" in s for s in summary["inconclusive"]) is (not conserved)
+    assert (summary["capacity"]["outcome"] == "correctness_failure") is conserved
