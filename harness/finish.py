@@ -50,7 +50,7 @@ def load_ledger(run_dir: Path, workers: int = 0) -> tuple[list[LedgerEntry] | No
 
 def load_reads(run_dir: Path) -> FinalReads | None:
     try:
-        return FinalReads.from_json((run_dir / "final_reads.json").read_text())
+        return FinalReads.read(run_dir / "final_reads.json")   # streamed: no copy of the text in memory
     except FileNotFoundError:
         return None
 

@@ -4,11 +4,16 @@ Diners write it; the audit reads it (`ledger.jsonl`, one JSON object per line).
 """
 from __future__ import annotations
 
+import gc
 import json
 from dataclasses import dataclass, field, fields
 from json.encoder import encode_basestring as _q  # the string quoting json.dumps(ensure_ascii=False) uses (C)
 from enum import Enum
-from typing import IO, Iterable, Iterator
+from itertools import islice
+from types import MappingProxyType
+from typing import IO, Iterable, Iterator, Mapping
+
+import orjson
 
 
 class Told(str, Enum):
@@ -26,14 +31,14 @@ class Invalid(str, Enum):
     DECLINED_CARD = "declined_card"  # the card is tok_declined: the payment must be declined (402)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     dish_id: str
     qty: int
     unit_cents: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)   # slots: a 1M-intent audit holds every entry in memory
 class LedgerEntry:
     key: str                       # the order's Idempotency-Key: one intent, one key
     kind: str                      # diner kind (dine_in, takeaway, impatient, pos)
@@ -49,7 +54,7 @@ class LedgerEntry:
     started_at: float = 0.0        # epoch seconds
     ended_at: float = 0.0
     worker: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+    extra: Mapping[str, str] = field(default_factory=dict)   # read back: a read-only view shared by equal ones
     invalid: tuple[Invalid, ...] = ()   # made invalid on purpose; () in ledgers written before this field
 
     def to_dict(self) -> dict:
@@ -146,12 +151,78 @@ def write_entries(fp: IO[str], entries: Iterable[LedgerEntry]) -> int:
     return n
 
 
+_TOLD = {t.value: t for t in Told}
+_INVALID = {v.value: v for v in Invalid}
+_READ_BATCH = 65_536
+
+
+class Shared:
+    """Equal values read from one file share one object (item tuples, extras): a 1M-intent ledger repeats a few
+    thousand carts, and an object per line would be most of the audit's memory."""
+
+    __slots__ = ("carts", "extras", "strings")
+
+    def __init__(self) -> None:
+        self.carts: dict[tuple, tuple[Item, ...]] = {}
+        self.extras: dict[tuple, Mapping[str, str]] = {}
+        self.strings: dict[str, str] = {}
+
+    def items(self, raw: list) -> tuple[Item, ...]:
+        key = tuple([(i["dish_id"], i["qty"], i["unit_cents"]) for i in raw])
+        got = self.carts.get(key)
+        if got is None:
+            got = self.carts[key] = tuple([Item(str(d), int(q), int(c)) for d, q, c in key])
+        return got
+
+    def extra(self, raw: dict | None) -> Mapping[str, str]:
+        key = tuple(raw.items()) if raw else ()
+        got = self.extras.get(key)
+        if got is None:
+            got = self.extras[key] = MappingProxyType({str(k): str(v) for k, v in key})
+        return got
+
+    def text(self, value) -> str:
+        """A short repeated string (kind, worker, reason, status) as one object."""
+        got = self.strings.get(value)
+        if got is None:
+            got = self.strings[value] = str(value)
+        return got
+
+
+def entry_of(d: dict, shared: Shared) -> LedgerEntry:
+    """`LedgerEntry.from_dict`, reading many: repeated values shared, enums by table (same checks, same errors)."""
+    get = d.get
+    payment, reason, pay_reason = get("payment"), get("order_reason"), get("payment_reason")
+    return LedgerEntry(
+        str(d["key"]), shared.text(d["kind"]), shared.items(d["items"]), int(d["expected_total_cents"]),
+        _TOLD[d["order"]], get("order_id"), None if reason is None else shared.text(reason),
+        _TOLD[payment] if payment else None, None if pay_reason is None else shared.text(pay_reason),
+        int(get("order_attempts", 0)), int(get("payment_attempts", 0)), float(get("started_at", 0.0)),
+        float(get("ended_at", 0.0)), shared.text(get("worker", "")), shared.extra(get("extra")),
+        tuple([_INVALID[v] for v in get("invalid") or ()]),
+    )
+
+
 def read_ledger(lines: Iterable[str]) -> Iterator[LedgerEntry]:
-    """Parse ledger lines; a malformed line raises ValueError naming its line number."""
-    for no, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    """Parse ledger lines; a malformed line raises ValueError naming its line number.
+
+    Lines are parsed in batches with the cyclic GC paused (millions of new objects would set off full
+    collections that rescan all of them), by orjson, with repeated values shared (`Shared`)."""
+    shared = Shared()
+    numbered = enumerate(lines, 1)
+    while batch := list(islice(numbered, _READ_BATCH)):
+        was = gc.isenabled()
+        gc.disable()
         try:
-            yield LedgerEntry.from_dict(json.loads(line))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"ledger line {no}: {exc}") from exc
+            parsed = [_parse(no, line, shared) for no, line in batch if line.strip()]
+        finally:
+            if was:
+                gc.enable()
+        yield from parsed
+
+
+def _parse(no: int, line: str, shared: Shared) -> LedgerEntry:
+    try:
+        return entry_of(orjson.loads(line), shared)
+    except (ValueError, KeyError, TypeError) as exc:   # orjson.JSONDecodeError is a ValueError
+        raise ValueError(f"ledger line {no}: {exc}") from exc

@@ -3,9 +3,12 @@
 Diners are a closed loop (each waits for its answer, then thinks), so the load offered at a step is
 `users × the per-diner order rate measured at the first, lightest step`: what the diners would bring if the
 stack kept up. A step fails when a p95 is over its SLO, the error rate is over its SLO, or the served rate
-falls behind the offered rate; it fails *clearly* when it misses by a margin, and the stepping stops there
-(a marginal failure gets one more step to confirm it). A bisection then narrows the gap between the highest
-passing load and the lowest failing one above it. The knee is the passing step with the highest served rate.
+falls behind the offered rate; it fails *clearly* when it misses by a margin. The ladder grows geometrically
+(×2 by default, at least `step_users` more) so the defaults reach a knee far above the first step; it stops at a
+clear failure (a marginal one gets one more step to confirm it). A bisection then narrows the gap between the
+highest passing load and the lowest failing one above it until the knee is located within ±10% (the midpoint
+of the gap is within 10% of both ends) or its rounds run out. The knee is the passing step with the highest
+served rate.
 """
 from __future__ import annotations
 
@@ -113,10 +116,12 @@ def demand_per_user(results: Sequence[StepResult]) -> float | None:
 @dataclass(frozen=True)
 class SearchPlan:
     start_users: int = 10
-    step_users: int = 10
+    step_users: int = 10                # the least a ladder step adds (a step is also ≥ growth × the last)
     max_steps: int = 10                 # steps of the ladder
-    bisect_rounds: int = 2              # extra steps between the highest pass and the lowest fail above it
-    min_gap_users: int = 0              # stop bisecting when the gap is this small (0: a quarter step, >= 1)
+    bisect_rounds: int = 4              # at most this many steps between the highest pass and the lowest fail
+    min_gap_users: int = 0              # also located when the gap is this small (0: 1 diner)
+    growth: float = 2.0                 # each ladder step has at least this many times the diners of the last
+    tolerance: float = 0.1              # the knee is located when the gap's midpoint is within this of its ends
 
     def __post_init__(self) -> None:
         for name in ("start_users", "step_users", "max_steps"):
@@ -124,10 +129,19 @@ class SearchPlan:
                 raise UsageError(f"--{name.replace('_', '-')} must be 1 or more")
         if self.bisect_rounds < 0:
             raise UsageError("--bisect-rounds must be 0 or more")
+        if not (self.growth >= 1.0 and 0.0 < self.tolerance < 1.0):
+            raise UsageError("the ladder's growth must be 1 or more and the tolerance between 0 and 1")
 
-    @property
-    def gap(self) -> int:
-        return self.min_gap_users or max(1, self.step_users // 4)
+    def ladder_users(self, rung: int) -> int:
+        """Diners of the ladder's `rung`-th step (0-based): from start_users, ×growth, at least +step_users."""
+        users = self.start_users
+        for _ in range(rung):
+            users = max(users + self.step_users, math.ceil(users * self.growth - 1e-9))
+        return users
+
+    def located(self, lo: int, hi: int) -> bool:
+        """Whether a knee between `lo` passing and `hi` failing diners is known closely enough."""
+        return hi - lo <= max(1, self.min_gap_users) or hi - lo <= self.tolerance * (hi + lo)
 
 
 @dataclass(frozen=True)
@@ -154,13 +168,13 @@ def bounds(results: Sequence[StepResult]) -> tuple[int | None, int | None]:
 
 
 def next_step(plan: SearchPlan, results: Sequence[StepResult]) -> Next | None:
-    """The load of the next step, or None when the search is over."""
+    """The load of the next step, or None when the search is over (the caller also stops at its time budget)."""
     ladder = [r for r in results if r.kind == "step"]
     if not _ladder_done(plan, ladder):
-        return Next(plan.start_users + plan.step_users * len(ladder), "step")
+        return Next(plan.ladder_users(len(ladder)), "step")
     lo, hi = bounds(results)
     rounds = sum(r.kind == "bisect" for r in results)
-    if lo is None or hi is None or rounds >= plan.bisect_rounds or hi - lo <= plan.gap:
+    if lo is None or hi is None or rounds >= plan.bisect_rounds or plan.located(lo, hi):
         return None
     mid = (lo + hi) // 2
     if any(r.users == mid for r in results):

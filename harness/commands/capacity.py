@@ -15,7 +15,7 @@ def capacity_cmd(
     start_users: o.StartUsers = 10,
     step_users: o.StepUsers = 10,
     max_steps: o.MaxSteps = 10,
-    bisect_rounds: o.BisectRounds = 2,
+    bisect_rounds: o.BisectRounds = 4,
     step_seconds: o.StepSeconds = 25.0,
     warmup: o.Warmup = None,
     budget: o.Budget = 540.0,

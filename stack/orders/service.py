@@ -6,7 +6,6 @@ the transaction that marks an order PAID also writes its kitchen ticket to the o
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import asyncpg
+import orjson
 
 from stack.common.amqp import TicketPublisher
 from stack.orders import states
@@ -52,7 +52,8 @@ class Answer:
 
     @classmethod
     def of(cls, status: int, obj: dict, replayed: bool = False) -> "Answer":
-        return cls(status, json.dumps(obj, ensure_ascii=False, separators=(",", ":")), replayed)
+        """Compact UTF-8 JSON, the same text `json.dumps(obj, ensure_ascii=False, separators=(",", ":"))` gives."""
+        return cls(status, orjson.dumps(obj).decode(), replayed)
 
 
 def _iso(ts: datetime | None) -> str | None:
@@ -75,6 +76,16 @@ def pay_answer(status: str, charge_id: str | None) -> Answer:
     return Answer.of(202, {"status": status})
 
 
+INSERT_ORDER = (
+    "INSERT INTO orders (id, idempotency_key, status, channel, table_no, items, total_cents, note, diner, "
+    "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)")
+INSERT_ORDER_AND_KEY = (
+    f"WITH placed AS ({INSERT_ORDER} RETURNING id) "
+    "INSERT INTO idempotency_keys (key, request_hash, order_id, status_code, body) "
+    "SELECT $2, $11::text, id, $12::integer, $13::text FROM placed")
+TO_PENDING = states.transition(Status.PLACED, Status.PAYMENT_PENDING)
+
+
 class OrdersService:
     """Holds the pool, the gateway client and (only for publish-before-commit) an AMQP publisher."""
 
@@ -90,30 +101,28 @@ class OrdersService:
         order_id = str(uuid.uuid4())
         created = datetime.now(timezone.utc)
         item_rows = [{"dish_id": i.dish_id, "qty": i.qty, "unit_cents": i.unit_cents} for i in items]
+        diner = order.diner.model_dump() if order.diner else None
         answer = Answer.of(201, {
             "order_id": order_id, "status": Status.PLACED.value, "channel": order.channel, "table": order.table,
             "items": item_rows, "total_cents": total, "note": order.note, "created_at": created.isoformat(),
         })
         async with self.pool.acquire() as conn, conn.transaction():
-            if not self.bugs.no_idempotency:
-                if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 7401))", key):
-                    return Answer.of(409, {"detail": "a request with this Idempotency-Key is in flight; retry later"})
-                first = await conn.fetchrow(
-                    "SELECT request_hash, status_code, body FROM idempotency_keys WHERE key = $1", key)
-                if first is not None:
-                    if first["request_hash"] != order.fingerprint():
-                        return Answer.of(422, {"detail": "Idempotency-Key was already used with a different body"})
-                    return Answer(first["status_code"], first["body"], replayed=True)
-            await conn.execute(
-                """INSERT INTO orders (id, idempotency_key, status, channel, table_no, items, total_cents, note,
-                                       diner, created_at, updated_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)""",
-                order_id, key, Status.PLACED.value, order.channel, order.table, item_rows, total, order.note,
-                order.diner.model_dump() if order.diner else None, created)
-            if not self.bugs.no_idempotency:
-                await conn.execute(
-                    "INSERT INTO idempotency_keys (key, request_hash, order_id, status_code, body) "
-                    "VALUES ($1, $2, $3, $4, $5)", key, order.fingerprint(), order_id, answer.status, answer.body)
+            if self.bugs.no_idempotency:
+                await conn.execute(INSERT_ORDER, order_id, key, Status.PLACED.value, order.channel, order.table,
+                                   item_rows, total, order.note, diner, created)
+                return answer
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 7401))", key):
+                return Answer.of(409, {"detail": "a request with this Idempotency-Key is in flight; retry later"})
+            first = await conn.fetchrow(
+                "SELECT request_hash, status_code, body FROM idempotency_keys WHERE key = $1", key)
+            fingerprint = order.fingerprint()
+            if first is not None:
+                if first["request_hash"] != fingerprint:
+                    return Answer.of(422, {"detail": "Idempotency-Key was already used with a different body"})
+                return Answer(first["status_code"], first["body"], replayed=True)
+            # the order and its idempotency record in one statement (one round trip), still one transaction
+            await conn.execute(INSERT_ORDER_AND_KEY, order_id, key, Status.PLACED.value, order.channel, order.table,
+                               item_rows, total, order.note, diner, created, fingerprint, answer.status, answer.body)
         return answer
 
     async def get(self, order_id: str) -> asyncpg.Record | None:
@@ -123,24 +132,24 @@ class OrdersService:
     # ---- paying --------------------------------------------------------------------------------------------
     async def pay(self, order_id: str, card: str) -> Answer:
         for _ in range(3):  # a concurrent change between read and update: look again (bounded)
-            row = await self.get(order_id)
-            if row is None:
-                return Answer.of(404, {"detail": f"unknown order {order_id}"})
-            status = Status(row["status"])
-            if states.is_final(status):
-                return pay_answer(status, row["charge_id"])
-            if status == Status.PLACED:
-                async with self.pool.acquire() as conn:
-                    done = await conn.execute(
-                        "UPDATE orders SET status = $2, card = $3, pending_since = now(), updated_at = now() "
-                        "WHERE id = $1 AND status = $4",
-                        order_id, states.transition(status, Status.PAYMENT_PENDING).value, card, status.value)
-                if done != "UPDATE 1":
+            async with self.pool.acquire() as conn:   # the usual case, PLACED → PAYMENT_PENDING, in one round trip
+                total = await conn.fetchval(
+                    "UPDATE orders SET status = $2, card = $3, pending_since = now(), updated_at = now() "
+                    "WHERE id = $1 AND status = $4 RETURNING total_cents",
+                    order_id, TO_PENDING.value, card, Status.PLACED.value)
+            card_used = card
+            if total is None:   # not PLACED (or unknown): read it and decide
+                row = await self.get(order_id)
+                if row is None:
+                    return Answer.of(404, {"detail": f"unknown order {order_id}"})
+                status = Status(row["status"])
+                if states.is_final(status):
+                    return pay_answer(status, row["charge_id"])
+                if status == Status.PLACED:
                     continue
-                card_used = card
-            else:  # PAYMENT_PENDING: re-issue the same charge (same gateway key, same card)
-                card_used = row["card"] or card
-            result = await self.gateway.charge(order_id, row["total_cents"], card_used,
+                # PAYMENT_PENDING: re-issue the same charge (same gateway key, same card)
+                card_used, total = row["card"] or card, row["total_cents"]
+            result = await self.gateway.charge(order_id, total, card_used,
                                                with_key=not self.bugs.charge_without_key)
             return await self.apply(order_id, result)
         return Answer.of(409, {"detail": "order changed concurrently; retry"})
@@ -190,8 +199,10 @@ class OrdersService:
         Returns the order's status and charge id afterwards (an illegal move leaves it unchanged).
         `force` skips the transition table (only the notify-latest-wins defect uses it)."""
         async with self.pool.acquire() as conn, conn.transaction():
+            # now() is the transaction's start: the paid_at the UPDATE below will write, known in advance
             row = await conn.fetchrow(
-                "SELECT status, items, total_cents, charge_id FROM orders WHERE id = $1 FOR UPDATE", order_id)
+                "SELECT status, items, total_cents, charge_id, now() AS now FROM orders WHERE id = $1 FOR UPDATE",
+                order_id)
             if row is None:
                 return Status.PAYMENT_FAILED, None
             current = Status(row["status"])
@@ -203,17 +214,21 @@ class OrdersService:
                 if not force:
                     log.warning("order %s: %s refused", order_id, err)
                     return current, row["charge_id"]
-            paid_at = await conn.fetchval(
-                "UPDATE orders SET status = $2, charge_id = COALESCE($3, charge_id), updated_at = now(), "
-                "paid_at = CASE WHEN $2 = 'PAID' THEN now() ELSE paid_at END WHERE id = $1 RETURNING paid_at",
-                order_id, target.value, charge_id)
-            if target == Status.PAID:
+            update = ("UPDATE orders SET status = $2, charge_id = COALESCE($3, charge_id), updated_at = now(), "
+                      "paid_at = CASE WHEN $2 = 'PAID' THEN now() ELSE paid_at END WHERE id = $1")
+            if target == Status.PAID and not self.bugs.publish_before_commit:
+                ticket = {"order_id": order_id, "items": row["items"], "total_cents": row["total_cents"],
+                          "paid_at": _iso(row["now"])}
+                # the PAID row and its outbox row in one statement (one round trip), in the same transaction
+                await conn.execute(f"WITH paid AS ({update} RETURNING id) "
+                                   "INSERT INTO outbox (order_id, payload) SELECT id, $4::jsonb FROM paid",
+                                   order_id, target.value, charge_id, ticket)
+                return target, charge_id if charge_id is not None else row["charge_id"]
+            paid_at = await conn.fetchval(update + " RETURNING paid_at", order_id, target.value, charge_id)
+            if target == Status.PAID:   # the publish-before-commit defect: straight to the broker, no outbox
                 ticket = {"order_id": order_id, "items": row["items"], "total_cents": row["total_cents"],
                           "paid_at": _iso(paid_at)}
-                if self.bugs.publish_before_commit:
-                    await self._publish_inline(ticket)
-                else:
-                    await conn.execute("INSERT INTO outbox (order_id, payload) VALUES ($1, $2)", order_id, ticket)
+                await self._publish_inline(ticket)
             return target, charge_id if charge_id is not None else row["charge_id"]
 
     async def _publish_inline(self, ticket: dict) -> None:
@@ -235,6 +250,10 @@ class OrdersService:
                         row["total_cents"])
             return {"ok": True, "note": "amount does not match the order; not settled"}
         target = Status.PAID if n.status == "captured" else Status.PAYMENT_FAILED
+        if row["status"] == target.value and not self.bugs.notify_latest_wins:
+            # already settled (the pay call usually is first): a final state never moves, so settle() would
+            # find the same under its lock and change nothing; skip its three round trips
+            return {"ok": True, "status": target.value}
         # notify-latest-wins: "the provider knows best" — its latest callback overrides the order's state
         status, _ = await self.settle(n.merchant_ref, target, n.charge_id, force=self.bugs.notify_latest_wins)
         if status != target:

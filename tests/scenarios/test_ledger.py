@@ -1,8 +1,11 @@
 """Ledger lines: the hand-written fast path of `to_json` is byte-identical to json.dumps of `to_dict`."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
+
+import pytest
 from dataclasses import fields
 
 from scenarios.ledger import Invalid, Item, LedgerEntry, Told, read_ledger
@@ -55,7 +58,7 @@ def test_a_ledger_line_written_before_the_invalid_field_still_loads():
     e = _random_entry(random.Random(3))
     d = e.to_dict()
     del d["invalid"]
-    assert list(read_ledger([json.dumps(d)])) == [LedgerEntry(**{**vars(e), "invalid": ()})]
+    assert list(read_ledger([json.dumps(d)])) == [dataclasses.replace(e, invalid=())]
 
 
 def test_an_unknown_invalid_value_is_a_line_error():
@@ -67,3 +70,21 @@ def test_an_unknown_invalid_value_is_a_line_error():
         assert "ledger line 1" in str(err)
     else:
         raise AssertionError("an unknown invalid value loaded")
+
+
+def test_reading_many_shares_equal_carts_and_extras_and_keeps_every_value():
+    rnd = random.Random(11)
+    entries = [_random_entry(rnd) for _ in range(300)]
+    lines = [e.to_json() for e in entries] + [entries[0].to_json()]
+    back = list(read_ledger(lines))
+    assert back[:-1] == entries and [e.to_json() for e in back[:-1]] == lines[:-1]
+    assert back[0].items is back[-1].items and back[0].extra is back[-1].extra   # one object per distinct value
+    with pytest.raises(TypeError):
+        back[0].extra["x"] = "y"                                                 # shared, so read-only
+
+
+def test_a_bad_ledger_line_names_its_number():
+    good = _random_entry(random.Random(5)).to_json()
+    for bad in ("{not json", '{"key": "k"}', good.replace('"order":"', '"order":"maybe'), good.replace('"qty":', '"qty":"x",')):
+        with pytest.raises(ValueError, match="ledger line 3"):
+            list(read_ledger([good, "", bad]))

@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 from auditbuild import FAIL, FAILED, PENDING, T0, UNKNOWN, History
 
@@ -39,7 +41,7 @@ def test_retries_redeliveries_and_recovered_payments():
     h = History().paid("k1", order_attempts=3, payment_attempts=2).paid("k2", payment=UNKNOWN)
     h.intent("k3", payment=UNKNOWN).order("o3", "k3", FAILED)
     h.intent("k4", payment=UNKNOWN).order("o4", "k4", PENDING)
-    h.tickets[0] = h.tickets[0].__class__(**{**h.tickets[0].__dict__, "deliveries": 3})
+    h.tickets[0] = dataclasses.replace(h.tickets[0], deliveries=3)
     f = fig(h)
     assert (f.order_retried, f.order_extra_attempts, f.payment_retried, f.payment_extra_attempts) == (1, 2, 1, 1)
     assert (f.kitchen_redelivered_tickets, f.kitchen_redeliveries) == (1, 2)

@@ -36,63 +36,93 @@ def run_search(plan: SearchPlan, stack: Callable[[int, int, str], StepResult], l
     raise AssertionError("the search did not end")
 
 
-def test_monotone_stack_finds_the_knee_and_bisects():
-    plan = SearchPlan(start_users=10, step_users=10, max_steps=10, bisect_rounds=2)
-    results, outcome = run_search(plan, lambda u, i, k: measure(u, knee_users=45, index=i, kind=k))
-    # p95 crosses 1000 ms at ~55 diners; 60 fails marginally (1413 ms), 70 confirms it
-    assert [r.users for r in results if r.kind == "step"] == [10, 20, 30, 40, 50, 60, 70]
-    assert outcome.kind is OutcomeKind.KNEE
+def test_the_ladder_grows_geometrically_by_at_least_a_step():
+    assert [SearchPlan().ladder_users(k) for k in range(6)] == [10, 20, 40, 80, 160, 320]
+    plan = SearchPlan(start_users=2, step_users=5, growth=1.5)
+    assert [plan.ladder_users(k) for k in range(5)] == [2, 7, 12, 18, 27]    # +5 until ×1.5 adds more
+    assert [SearchPlan(start_users=10, step_users=10, growth=1.0).ladder_users(k) for k in range(4)] == [10, 20, 30, 40]
+
+
+def test_located_means_the_midpoint_is_within_ten_percent():
+    plan = SearchPlan()
+    assert plan.located(100, 122) and not plan.located(100, 123)      # 22/222 ≤ 0.1 < 23/223
+    assert plan.located(5, 6) and not plan.located(5, 7)              # one diner apart is as close as it gets
+    assert SearchPlan(min_gap_users=8).located(20, 28)
+
+
+def test_defaults_find_a_knee_far_above_the_first_step():
+    """The issue's case: the SLO still held at 100 diners, the top of the old fixed ladder."""
+    results, outcome = run_search(SearchPlan(), lambda u, i, k: measure(u, knee_users=130, index=i, kind=k))
+    ladder = [r.users for r in results if r.kind == "step"]
+    assert ladder == [10, 20, 40, 80, 160, 320]        # 160 (p95 ~1000 ms) fails marginally; 320 confirms it
     lo, hi = bounds(results)
-    assert (lo, hi) == (55, 57)
-    assert [r.kind for r in results].count("bisect") >= 1
-    assert outcome.knee is not None and outcome.knee.passed and outcome.knee.users in (50, 55)  # same served: fewer diners
-    assert outcome.capacity_ops == pytest.approx(45)
+    assert outcome.kind is OutcomeKind.KNEE and SearchPlan().located(lo, hi)
+    assert lo <= 130 * (1 + 920 / 4000) < hi          # the p95 place limit (1000 ms) breaks at 159.9 diners
+    assert outcome.capacity_ops == pytest.approx(130, rel=0.1)
+    assert len(results) <= 6 + 4
+
+
+def test_bisection_stops_once_located():
+    plan = SearchPlan(start_users=10, step_users=10, bisect_rounds=20)
+    results, outcome = run_search(plan, lambda u, i, k: measure(u, knee_users=45, index=i, kind=k))
+    assert [r.users for r in results if r.kind == "step"] == [10, 20, 40, 80]   # 80: p95 ~3100 ms, clear
+    lo, hi = bounds(results)
+    assert plan.located(lo, hi)
+    bisects = [r.users for r in results if r.kind == "bisect"]
+    assert bisects and len(bisects) <= 3                 # 40..80 halves to within ±10% in three rounds
+    assert not plan.located(*bounds(results[:-1]))       # the last bisection was still needed
     assert outcome.first_fail is not None and outcome.first_fail.users == hi
-    assert "capacity" in outcome.sentence() and "orders/s" in outcome.sentence()
+
+
+def test_bisect_rounds_cap_the_search():
+    plan = SearchPlan(start_users=10, step_users=10, bisect_rounds=1)
+    results, _ = run_search(plan, lambda u, i, k: measure(u, knee_users=45, index=i, kind=k))
+    assert [r.kind for r in results].count("bisect") == 1
 
 
 def test_clear_failure_stops_the_ladder_early():
     plan = SearchPlan(start_users=10, step_users=10, max_steps=10, bisect_rounds=0)
     results, outcome = run_search(plan, lambda u, i, k: measure(u, knee_users=20, index=i, kind=k))
-    assert [r.users for r in results] == [10, 20, 30]        # 30: p95 ~2080 ms, a clear failure → stop
+    assert [r.users for r in results] == [10, 20, 40]        # 40: p95 ~4080 ms, a clear failure → stop
     assert results[-1].passed is False and results[-1].clear
     assert outcome.kind is OutcomeKind.KNEE and outcome.knee.users == 20
 
 
 def test_marginal_failure_gets_a_second_look():
     """A step just over the limit is not final: a noisy blip is followed by a pass and the ladder goes on."""
-    blips = {30}
+    blips = {20}
 
     def stack(u, i, k):
         r = measure(u, knee_users=60, index=i, kind=k)
         return StepResult(**{**r.__dict__, "p95_place_ms": 1100.0}) if u in blips else r
 
-    plan = SearchPlan(start_users=10, step_users=10, max_steps=6, bisect_rounds=1)
+    plan = SearchPlan(start_users=10, step_users=10, max_steps=4, bisect_rounds=1)
     results, outcome = run_search(plan, stack)
-    r30 = next(r for r in results if r.users == 30)
-    assert r30.passed is False and not r30.clear
-    assert [r.users for r in results if r.kind == "step"][:5] == [10, 20, 30, 40, 50]
-    assert outcome.kind is OutcomeKind.NEVER_FAILED and outcome.knee.users == 60
+    r20 = next(r for r in results if r.users == 20)
+    assert r20.passed is False and not r20.clear
+    assert [r.users for r in results if r.kind == "step"] == [10, 20, 40, 80]
+    assert outcome.kind is OutcomeKind.KNEE and outcome.knee.users in (40, 60)   # the blip below a pass is ignored
 
 
-def test_noisy_stack_lands_near_the_true_knee():
+@pytest.mark.parametrize("knee", [17, 45, 73, 130, 260])
+def test_noisy_stack_lands_near_the_true_knee(knee):
+    """With the defaults, ±8% noise per step: every seed finds a knee, and the served rate is near the true one."""
     for seed in range(20):
         rng = random.Random(seed)
-        plan = SearchPlan(start_users=10, step_users=10, max_steps=12, bisect_rounds=2)
-        results, outcome = run_search(plan, lambda u, i, k: measure(u, knee_users=73, noise=0.08, rng=rng,
-                                                                     index=i, kind=k))
-        assert outcome.kind is OutcomeKind.KNEE, seed
-        assert 55 <= outcome.capacity_ops <= 80, (seed, outcome.capacity_ops)
-        assert len(results) <= 12 + 2
+        results, outcome = run_search(SearchPlan(), lambda u, i, k: measure(u, knee_users=knee, noise=0.08,
+                                                                             rng=rng, index=i, kind=k))
+        assert outcome.kind is OutcomeKind.KNEE, (knee, seed)
+        assert 0.8 * knee <= outcome.capacity_ops <= 1.1 * knee, (knee, seed, outcome.capacity_ops)
+        assert len(results) <= 10 + 4
 
 
 def test_never_failing_stack_reports_a_lower_bound():
     plan = SearchPlan(start_users=5, step_users=5, max_steps=4, bisect_rounds=2)
     results, outcome = run_search(plan, lambda u, i, k: measure(u, knee_users=1000, index=i, kind=k))
-    assert [r.users for r in results] == [5, 10, 15, 20]
+    assert [r.users for r in results] == [5, 10, 20, 40]
     assert outcome.kind is OutcomeKind.NEVER_FAILED
-    assert outcome.capacity_ops == pytest.approx(20)
-    assert "never failed" in outcome.sentence() and "≥ 20.0 orders/s" in outcome.sentence()
+    assert outcome.capacity_ops == pytest.approx(40)
+    assert "never failed" in outcome.sentence() and "≥ 40.0 orders/s" in outcome.sentence()
 
 
 def test_always_failing_stack_reports_none_passed():
@@ -171,3 +201,5 @@ def test_headroom_lower_bound_and_none_passed():
 def test_plan_validation():
     with pytest.raises(UsageError, match="--start-users"):
         SearchPlan(start_users=0)
+    with pytest.raises(UsageError, match="growth"):
+        SearchPlan(growth=0.5)
