@@ -29,6 +29,18 @@ IMAGE_OF = {"toxiproxy": "toxiproxy", "postgres": "postgres", "rabbitmq": "rabbi
 CONTAINER_CONFIG = "/config/toxiproxy.json"
 
 
+class Reset(list):
+    """`!reset []` in the override: drops the users' published ports (there is nothing to publish on the host
+    network; Compose v2.18+ reads the tag)."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(Reset, lambda dumper, data: dumper.represent_sequence("!reset", []))
+
+
 def pick_ports(config: Path = TOXIPROXY_CONFIG) -> HostPorts:
     """A free 127.0.0.1 port for every service port and proxy listen port, plus the broker's two."""
     keys = list(SERVICE_PORTS)
@@ -91,6 +103,8 @@ def override(net: HostNetwork, project: str, config_path: Path, compose_file: Pa
         entry: dict = {"image": getattr(net.images, role), "pull_policy": "never", "network_mode": "host"}
         if svc.get("command"):
             entry["command"] = localize(name, svc["command"], ports)
+        if svc.get("ports"):
+            entry["ports"] = Reset()
         test = (svc.get("healthcheck") or {}).get("test")
         if test:
             entry["healthcheck"] = {"test": localize(name, test, ports)}
@@ -117,7 +131,7 @@ def write_override(net: HostNetwork, project: str, into: Path, compose_file: Pat
     config_path = into / "toxiproxy.json"
     config_path.write_text(json.dumps(toxiproxy_config(net.ports, config), indent=2))
     path = into / "docker-compose.host.yml"
-    path.write_text(yaml.safe_dump(override(net, project, config_path, compose_file), sort_keys=False))
+    path.write_text(yaml.dump(override(net, project, config_path, compose_file), Dumper=_Dumper, sort_keys=False))
     return path
 
 

@@ -55,8 +55,11 @@ class ImageSpec:
         """The build context as an in-memory tar (exactly the hashed files: no .dockerignore needed)."""
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w") as tar:
-            for arcname, path in self.files:
-                tar.add(str(path), arcname=arcname, recursive=False)
+            for arcname, path in self.files:   # regular files only (a missing CA bundle is /dev/null: empty)
+                data = path.read_bytes()
+                info = tarfile.TarInfo(arcname)
+                info.size, info.mode = len(data), 0o755 if path.stat().st_mode & 0o111 else 0o644
+                tar.addfile(info, io.BytesIO(data))
         return buf.getvalue()
 
 
@@ -99,7 +102,16 @@ def _tree(root: Path, rel: str) -> list[tuple[str, Path]]:
     return found
 
 
-def image_specs(repo_root: Path = REPO_ROOT, tools_bin: Path = TOOLS_BIN) -> tuple[ImageSpec, ...]:
+def host_ca_bundle() -> Path | None:
+    """The CA bundle this host's pip trusts (PIP_CERT, SSL_CERT_FILE, or Debian's), handed to the Python image."""
+    for candidate in (os.environ.get("PIP_CERT"), os.environ.get("SSL_CERT_FILE"), "/etc/ssl/certs/ca-certificates.crt"):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+def image_specs(repo_root: Path = REPO_ROOT, tools_bin: Path = TOOLS_BIN,
+                ca_bundle: Path | None = None) -> tuple[ImageSpec, ...]:
     """The five built images in build order (each after the one it builds on)."""
     local = repo_root / "compose" / "local"
 
@@ -113,8 +125,9 @@ def image_specs(repo_root: Path = REPO_ROOT, tools_bin: Path = TOOLS_BIN) -> tup
             raise SetupError(f"{tools_bin / name} is missing: run 'make setup' (it builds Toxiproxy with Go)")
         binaries.append((name, tools_bin / name))
     app_files = tuple(f for rel in APP_CONTEXT for f in _tree(repo_root, rel))
+    ca = ca_bundle or host_ca_bundle() or Path(os.devnull)
     return (
-        own("python"),
+        own("python", ("host-ca.crt", ca)),
         own("postgres", ("postgres-entrypoint.sh", local / "postgres-entrypoint.sh")),
         own("rabbitmq", ("rabbitmq-entrypoint.sh", local / "rabbitmq-entrypoint.sh")),
         own("toxiproxy", *binaries),
