@@ -1,5 +1,5 @@
 # `make demo` and `make test` each install what is missing first (scripts/setup.sh), then run.
-.PHONY: setup test test-fast demo clean
+.PHONY: setup test test-fast test-compose demo clean
 
 setup:
 	@bash scripts/setup.sh
@@ -8,7 +8,13 @@ setup:
 # a real run mostly waits on its own private stack, so three share 2 cores (measured: see README).
 test: setup
 	.venv/bin/python -m pytest -m "not slow"
-	.venv/bin/python -m pytest -m slow -n 3 --dist worksteal
+	.venv/bin/python -m pytest -m "slow and not compose" -n 3 --dist worksteal
+	$(MAKE) test-compose
+
+# The compose runs for real: a private dockerd (tests/compose/conftest.py), local images, host network on
+# 127.0.0.1. One pytest process: one daemon, one real run at a time. DINERUSH_NO_DOCKER=1 skips (never in CI).
+test-compose: setup
+	.venv/bin/python -m pytest -m compose tests/compose
 
 test-fast: setup
 	.venv/bin/python -m pytest -m "not slow"

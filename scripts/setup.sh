@@ -3,6 +3,7 @@
 #   - Debian: postgresql, rabbitmq-server (non-interactive, needs root)
 #   - Toxiproxy 2.12.0 built with Go into .tools/bin/{toxiproxy-server,toxiproxy-cli}
 #   - .venv with dinerush installed editable with its dev extras
+#   - docker.io and debootstrap for the compose tests (scripts/setup_docker.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOXIPROXY_VERSION=v2.12.0
@@ -48,5 +49,7 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   echo "$want" > "$stamp"
   did+=(".venv")
 fi
+
+bash scripts/setup_docker.sh || die "the compose tests' tools (see above)"
 
 if [ ${#did[@]} -gt 0 ]; then echo "setup: installed ${did[*]}"; else echo "setup: nothing to install"; fi

@@ -1,9 +1,8 @@
-"""The stack on Docker Compose (compose/docker-compose.yml): up/down through the `docker compose` CLI (the SDK
-has no compose), everything else through the `docker` Python SDK: containers found by their compose labels,
-health waiting, logs into the run folder, and container kill / pause as extra faults."""
+"""The stack on Docker Compose (compose/docker-compose.yml): up/down through the Compose v2 CLI (the SDK has no
+compose), everything else through the `docker` Python SDK: containers found by their compose labels, health
+waiting, logs into the run folder, container kill / pause / start for the process faults, the broker's queue depth."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import time
@@ -14,38 +13,25 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SetupError
+from harness.runtime.compose_cli import Runner, compose_call, find_compose, run_cli
+from harness.runtime.compose_host import edge_port, write_override
+from harness.runtime.compose_settings import (  # noqa: F401 - re-exported: one import for the runtime's users
+    COMPOSE_DIR, COMPOSE_FILE, DB_PASSWORD, DB_USER, EDGE_LISTEN_PORT, KITCHEN_QUEUE, LOAD_SERVICES,
+    STACK_SERVICES, TOXIPROXY_CONFIG, ComposeEndpoints, ComposeSettings, LoadSettings, ProxySpec, compose_proxies,
+)
 from harness.runtime.procs import LOOPBACK
 from harness.runtime.rabbitmq import QueueDepth  # one record for the local and compose brokers
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_DIR = REPO_ROOT / "compose"
-COMPOSE_FILE = COMPOSE_DIR / "docker-compose.yml"
-TOXIPROXY_CONFIG = COMPOSE_DIR / "toxiproxy.json"
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
 NUMBER_LABEL = "com.docker.compose.container-number"
 
-STACK_SERVICES: tuple[str, ...] = ("toxiproxy", "postgres", "rabbitmq", "orders", "relay", "gateway", "kitchen")
-LOAD_SERVICES: tuple[str, ...] = ("master", "worker")
-DB_USER = DB_PASSWORD = "dinerush"
-EDGE_LISTEN_PORT = 20080         # diner_edge's listen port inside the toxiproxy container (toxiproxy.json)
-KITCHEN_QUEUE = "kitchen.tickets"
 
-Runner = Callable[[Sequence[str], Mapping[str, str], float], subprocess.CompletedProcess]
-
-
-def run_cli(argv: Sequence[str], env: Mapping[str, str], timeout: float) -> subprocess.CompletedProcess:
-    """Run a `docker compose` command, output captured (the default runner)."""
-    return subprocess.run(list(argv), env=dict(env), capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL, check=False)
-
-
-def docker_from_env() -> Any:
+def docker_from_env(timeout: float = 120) -> Any:
     """`docker.from_env()`, imported late so that importing this module never needs an engine."""
     import docker
 
-    return docker.from_env()
+    return docker.from_env(timeout=timeout)
 
 
 def docker_host() -> str:
@@ -54,90 +40,6 @@ def docker_host() -> str:
 
 def no_engine() -> SetupError:
     return SetupError(f"no Docker engine at {docker_host()}: start Docker or use --target local")
-
-
-@dataclass(frozen=True)
-class ProxySpec:
-    """One proxy of compose/toxiproxy.json (created by the toxiproxy service at start)."""
-
-    name: str
-    listen: str
-    upstream: str
-
-
-def compose_proxies(path: Path = TOXIPROXY_CONFIG) -> tuple[ProxySpec, ...]:
-    """The proxies the compose toxiproxy service creates: already there, the harness must not re-create them."""
-    return tuple(ProxySpec(p["name"], p["listen"], p["upstream"]) for p in json.loads(path.read_text()))
-
-
-@dataclass(frozen=True)
-class ComposeSettings:
-    """What varies per run: project name, seeded defects, host ports (127.0.0.1), the master's output folder."""
-
-    project: str = "dinerush"
-    bugs: tuple[str, ...] = ()
-    toxiproxy_port: int = 8474
-    edge_port: int = 20080
-    postgres_port: int = 25432
-    locust_port: int = 8089
-
-    def env(self, out_dir: Path) -> dict[str, str]:
-        """The variables docker-compose.yml interpolates; the same for every call so nothing is recreated."""
-        return {
-            "DINERUSH_BUGS": ",".join(self.bugs),
-            "DINERUSH_TOXIPROXY_PORT": str(self.toxiproxy_port),
-            "DINERUSH_EDGE_PORT": str(self.edge_port),
-            "DINERUSH_PG_PORT": str(self.postgres_port),
-            "DINERUSH_LOCUST_PORT": str(self.locust_port),
-            "DINERUSH_OUT_DIR": str(out_dir),
-            "DINERUSH_UID": str(os.getuid()),
-            "DINERUSH_GID": str(os.getgid()),
-        }
-
-
-@dataclass(frozen=True)
-class LoadSettings:
-    """The Locust master's run (profile "load"): N workers, -u/-r/-t, and the diners' --dinerush-* options
-    (scenarios/options.py). The master writes the ledger to <run_dir>/compose-out/ledger.jsonl."""
-
-    workers: int = 1
-    users: int = 20
-    spawn_rate: float = 5.0
-    run_time_s: float = 60.0
-    seed: int = 0
-    run_id: str = ""               # empty: the master generates one
-    shape: str = "none"
-    peak_users: int = 20
-    shape_seconds: float = 180.0
-    mix: str = ""                  # empty: the default weights of scenarios/diners/kinds.py
-
-    def env(self) -> dict[str, str]:
-        return {
-            "DINERUSH_WORKERS": str(self.workers),
-            "DINERUSH_USERS": str(self.users),
-            "DINERUSH_SPAWN_RATE": f"{self.spawn_rate:g}",
-            "DINERUSH_RUN_TIME": f"{int(round(self.run_time_s))}s",
-            "DINERUSH_SEED": str(self.seed),
-            "DINERUSH_RUN_ID": self.run_id,
-            "DINERUSH_SHAPE": self.shape,
-            "DINERUSH_PEAK_USERS": str(self.peak_users),
-            "DINERUSH_SHAPE_SECONDS": f"{self.shape_seconds:g}",
-            "DINERUSH_MIX": self.mix,
-        }
-
-
-@dataclass(frozen=True)
-class ComposeEndpoints:
-    """Where the harness reaches the compose stack from the host. The DSNs are direct (published PostgreSQL),
-    never through a proxy: the audit reads the systems of record as they are."""
-
-    toxiproxy_api: str
-    diner_edge_url: str        # host side of the diner_edge proxy (probe order, drain checks)
-    diner_edge_in_network: str  # what the Locust containers dial
-    orders_dsn: str
-    gateway_dsn: str
-    kitchen_dsn: str
-    locust_ui: str
 
 
 @dataclass
@@ -153,6 +55,7 @@ class ComposeStack:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     _client: Any = field(default=None, init=False, repr=False)
+    _compose: list[str] | None = field(default=None, init=False, repr=False)   # the compose v2 command line
     _killed: set[str] = field(default_factory=set, init=False, repr=False)   # container ids
     _paused: set[str] = field(default_factory=set, init=False, repr=False)
 
@@ -174,34 +77,35 @@ class ComposeStack:
             self._client = client
         return self._client
 
+    def files(self) -> list[str]:
+        """`-f` arguments: the users' file, plus the host-network override in the tests' mode (written once)."""
+        files = ["-f", str(self.compose_file)]
+        net = self.settings.host_network
+        if net is not None:
+            path = self.run_dir / "compose" / "docker-compose.host.yml"
+            if not path.exists():
+                write_override(net, self.settings.project, path.parent, self.compose_file)
+            files += ["-f", str(path)]
+        return files
+
     def compose(self, *args: str, extra_env: Mapping[str, str] | None = None,
                 timeout: float = 600.0) -> subprocess.CompletedProcess:
-        """`docker compose -f FILE -p PROJECT ARGS...`; a failure is a SetupError with compose's last line."""
-        argv = ["docker", "compose", "-f", str(self.compose_file), "-p", self.settings.project, *args]
+        """`docker compose -f FILE [-f OVERRIDE] -p PROJECT ARGS...`; a failure is a one-line SetupError."""
+        if self._compose is None:
+            self._compose = find_compose(self.runner)
         env = {**os.environ, **self.settings.env(self.out_dir), **(extra_env or {})}
-        try:
-            done = self.runner(argv, env, timeout)
-        except FileNotFoundError:
-            raise SetupError("docker CLI not found: install Docker (with the compose plugin) or use --target local") \
-                from None
-        except subprocess.TimeoutExpired:
-            raise SetupError(f"'docker compose {args[0]}' did not finish in {timeout:g}s: "
-                             f"see {self.run_dir / 'logs'}") from None
-        if done.returncode != 0:
-            text = f"{done.stderr or ''}\n{done.stdout or ''}"
-            if "is not a docker command" in text or "unknown command" in text:
-                raise SetupError("docker compose plugin missing: install Docker Compose v2 or use --target local")
-            last = next((ln.strip() for ln in reversed(text.splitlines()) if ln.strip()), f"exit {done.returncode}")
-            raise SetupError(f"'docker compose {args[0]}' failed: {last}")
-        return done
+        return compose_call([*self._compose, *self.files(), "-p", self.settings.project], args, env, timeout,
+                            self.runner, self.run_dir / "logs")
 
     # --- bring-up and tear-down ---------------------------------------------------------------------------
     def up(self, timeout: float = 300.0) -> ComposeEndpoints:
-        """Build, start and wait for the stack (no load yet); returns where to reach it."""
+        """Build (the tests' mode: images are local already), start and wait for the stack (no load yet);
+        returns where to reach it."""
         self.client()  # no engine → the one-line error before any CLI noise
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        build = () if self.settings.host_network else ("--build",)
         try:
-            self.compose("up", "-d", "--wait", "--build", *STACK_SERVICES, timeout=timeout)
+            self.compose("up", "-d", "--wait", *build, *STACK_SERVICES, timeout=timeout)
         except SetupError as err:
             bad = self._not_healthy(STACK_SERVICES)
             self.collect_logs()
@@ -293,6 +197,9 @@ class ComposeStack:
                          f"check compose/docker-compose.yml")
 
     def endpoints(self) -> ComposeEndpoints:
+        net = self.settings.host_network
+        if net is not None:
+            return self._host_endpoints()
         pg = self.published_port("postgres", 5432)
 
         def dsn(db: str) -> str:
@@ -305,6 +212,19 @@ class ComposeStack:
             orders_dsn=dsn("orders"), gateway_dsn=dsn("gateway"), kitchen_dsn=dsn("kitchen"),
             locust_ui=f"http://{LOOPBACK}:{self.settings.locust_port}",
         )
+
+    def _host_endpoints(self) -> ComposeEndpoints:
+        """The tests' mode: every service listens on 127.0.0.1 at its mapped port (no published ports)."""
+        ports = self.settings.host_network.ports
+        pg, api, web = ports.of("postgres", 5432), ports.of("toxiproxy", 8474), ports.of("master", 8089)
+        edge = f"http://{LOOPBACK}:{edge_port(self.settings.host_network)}"
+
+        def dsn(db: str) -> str:
+            return f"postgresql://{DB_USER}:{DB_PASSWORD}@{LOOPBACK}:{pg}/{db}"
+
+        return ComposeEndpoints(toxiproxy_api=f"http://{LOOPBACK}:{api}", diner_edge_url=edge,
+                                diner_edge_in_network=edge, orders_dsn=dsn("orders"), gateway_dsn=dsn("gateway"),
+                                kitchen_dsn=dsn("kitchen"), locust_ui=f"http://{LOOPBACK}:{web}")
 
     # --- logs ---------------------------------------------------------------------------------------------
     def collect_logs(self) -> list[Path]:

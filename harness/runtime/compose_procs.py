@@ -3,7 +3,7 @@
 Services are SIGKILLed; the broker gets SIGTERM (a node stop: its volume keeps durable queues); PostgreSQL gets
 SIGQUIT (immediate shutdown: crash recovery on start). `start` returns once the service's healthcheck passes
 again; every wait is bounded and a part that does not come back is a FaultError naming it and the logs folder.
-Exercised against a faked SDK only: no Docker engine runs on this project's CI machine.
+Unit-tested against a faked SDK; tests/compose/test_compose_e2e.py crashes a real kitchen container through it.
 """
 from __future__ import annotations
 

@@ -2,19 +2,46 @@
 
 The harness drives it from the host exactly as it drives the local target: Locust runs here against the
 published diner_edge proxy, faults go to the published Toxiproxy API, the audit reads the published
-PostgreSQL directly. Container logs are collected into the run folder.
+PostgreSQL directly. Container logs are collected into the run folder. With DINERUSH_COMPOSE_LOCAL_IMAGES=1 (the
+tests' mode) the official images are swapped for local builds and every container uses the host network.
 """
 from __future__ import annotations
 
+import os
+import re
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import psycopg
 
 from harness.probe import probe
 from harness.reads import Databases, ReadQueries
-from harness.runtime.compose import ComposeSettings, ComposeStack
+from harness.runtime.compose import ComposeSettings, ComposeStack, docker_from_env
 from harness.targets.common import backlog_of, final_reads_of
+from harness.runtime.compose_settings import HostImages
+
+LOCAL_IMAGES_ENV = "DINERUSH_COMPOSE_LOCAL_IMAGES"
+
+
+def project_name(run_dir: Path) -> str:
+    """One compose project per run folder (a name compose accepts), so runs never share containers."""
+    return "dinerush-" + (re.sub(r"[^a-z0-9_-]+", "-", run_dir.name.lower()).strip("-_") or "run")
+
+
+def compose_settings(options, run_dir: Path, build_images=None) -> tuple[ComposeSettings, str | None]:
+    """The run's settings; in the tests' mode the local images are built or reused first (their line returned)."""
+    settings = ComposeSettings(project=project_name(run_dir), bugs=tuple(options.bugs))
+    if os.environ.get(LOCAL_IMAGES_ENV) != "1":
+        return settings, None
+    from harness.runtime.compose_host import host_network
+    from harness.runtime.compose_images import ensure_local_images
+
+    images = (build_images or (lambda: ensure_local_images(docker_from_env(timeout=1800))))()
+    chosen = HostImages(toxiproxy=images.toxiproxy, postgres=images.postgres, rabbitmq=images.rabbitmq,
+                        app=images.app)
+    return ComposeSettings(project=settings.project, bugs=settings.bugs,
+                           host_network=host_network(chosen)), images.line()
 
 
 class ComposeTarget:
@@ -30,7 +57,10 @@ class ComposeTarget:
     @contextmanager
     def up(self, ctx) -> Iterator[object]:
         self.ctx = ctx
-        self.stack = self.stack_factory(self.ctx.run_dir, ComposeSettings(bugs=tuple(self.options.bugs)))
+        settings, built = compose_settings(self.options, self.ctx.run_dir)
+        if built:
+            self.ctx.event("images", line=built)
+        self.stack = self.stack_factory(self.ctx.run_dir, settings)
         try:
             self.endpoints = self.stack.up()
         except BaseException:

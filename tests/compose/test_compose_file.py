@@ -211,18 +211,27 @@ def test_files_the_commands_name_exist_in_the_image(services):
 def test_dockerfile_installs_this_package_as_a_non_root_user():
     lines = [ln.strip() for ln in (COMPOSE / "Dockerfile").read_text().splitlines() if ln.strip()
              and not ln.lstrip().startswith("#")]
-    assert lines[0] == "FROM python:3.11-slim"
-    assert "RUN pip install ." in lines
+    assert lines[:2] == ["ARG PYTHON_IMAGE=python:3.11-slim", "FROM ${PYTHON_IMAGE}"]   # users: the official image
+    assert "RUN pip install --no-deps ." in lines
     copied = {src for ln in lines if ln.startswith("COPY ") for src in ln.split()[1:-1]}
     packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
     assert {"pyproject.toml", "README.md"} <= copied
     assert {p.rstrip("*") for p in packages} <= copied
     package_copies = [i for i, ln in enumerate(lines) if ln.startswith("COPY ") and "compose/" not in ln]
-    assert lines.index("RUN pip install .") > max(package_copies)
+    assert lines.index("RUN pip install --no-deps .") > max(package_copies)
     users = [ln.split()[1] for ln in lines if ln.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
     for tool in ("with-bugs", "dinerush-health"):
         assert any(ln.startswith("COPY compose/") and ln.endswith(f"/usr/local/bin/{tool}") for ln in lines)
+
+
+def test_the_local_app_image_context_holds_every_file_the_dockerfile_copies():
+    """The tests build compose/Dockerfile from APP_CONTEXT alone (hashed for the image cache): nothing missing."""
+    from harness.runtime.compose_images import APP_CONTEXT
+
+    lines = (COMPOSE / "Dockerfile").read_text().splitlines()
+    copied = {src for ln in lines if ln.startswith("COPY ") for src in ln.split()[1:-1]}
+    assert copied and copied <= set(APP_CONTEXT)
 
 
 def test_dockerfile_and_compose_agree_on_the_build(services):

@@ -134,6 +134,8 @@ class FakeRunner:
     calls: list[tuple[list[str], dict]] = field(default_factory=list)
 
     def __call__(self, argv, env, timeout) -> subprocess.CompletedProcess:
+        if list(argv) == ["docker", "compose", "version", "--short"]:   # find_compose: the plugin is v2
+            return subprocess.CompletedProcess(argv, 0, "2.40.3\n", "")
         self.calls.append((list(argv), dict(env)))
         return subprocess.CompletedProcess(argv, self.returncode, "", self.stderr)
 
@@ -202,7 +204,7 @@ def test_up_runs_compose_with_the_run_settings_and_returns_endpoints(tmp_path):
 def test_missing_compose_plugin_is_named(tmp_path):
     runner = FakeRunner(returncode=1, stderr="docker: unknown command: docker compose\n\nRun 'docker --help'")
     stack, _, _ = make_stack(tmp_path, stack_containers(), runner)
-    with pytest.raises(SetupError, match="^docker compose plugin missing: install Docker Compose v2"):
+    with pytest.raises(SetupError, match="^Docker Compose v2 not found: install the docker compose plugin"):
         stack.up()
 
 
