@@ -57,6 +57,7 @@ class FinalReads:
     tickets: tuple[TicketRow, ...]
     backlog: Backlog = field(default_factory=Backlog)
     read_at: float = 0.0
+    absent: tuple[str, ...] = ()   # systems of record the target does not have ("charges", "tickets"): not applicable
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=0)
@@ -71,4 +72,5 @@ class FinalReads:
             tickets=tuple(TicketRow(**{**t, "items": items(t["items"])}) for t in d["tickets"]),
             backlog=Backlog(**d.get("backlog", {})),
             read_at=float(d.get("read_at", 0.0)),
+            absent=tuple(d.get("absent", ())),
         )
