@@ -197,7 +197,7 @@ def _load_and_faults(ctx: RunContext, target: Target, endpoints) -> None:
     opts, prof, schedule = ctx.options, ctx.options.profile, ctx.schedule
     spec = LoadSpec(host=target.diner_url, duration_s=prof.duration_s, users=prof.users,
                     spawn_rate=prof.spawn_rate, seed=opts.seed, shape=prof.shape, mix=prof.mix,
-                    workers=opts.workers)
+                    workers=opts.workers, adapter=getattr(target, "diner_adapter", ""))
     locust = LocustRun(spec, ctx.run_dir)
     client = target.fault_client()
     ctx.phase = "load"

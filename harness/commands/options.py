@@ -181,8 +181,8 @@ MinPaid = Annotated[Optional[int], ranged(whole(0, 1_000_000),
 Bugs = Annotated[list[str], typer.Option("--bug", parser=bug_name, metavar="DEFECT",
                                          help="switch on a seeded defect of the reference stack (repeatable)")]
 Target = Annotated[str, typer.Option(parser=one_of(_targets, "target"),
-                                     help="local | external | compose (needs a Docker engine)")]
-Config = Annotated[Optional[Path], typer.Option(parser=existing_file, help="target config TOML (external)")]
+                                     help="local | external | compose (needs a Docker engine) | adapter (your stack, --config)")]
+Config = Annotated[Optional[Path], typer.Option(parser=existing_file, help="target config TOML (external, adapter)")]
 Workers = Annotated[int, ranged(whole(0, max_workers()), f"local Locust worker processes (0: one process; "
                                                          f"at most {WORKERS_PER_CPU} per CPU)")]
 Out = Annotated[Path, typer.Option(parser=folder, help="folder for run folders")]

@@ -15,6 +15,7 @@ TARGETS = {
     "local": "harness.targets.local:LocalTarget",
     "external": "harness.targets.external:ExternalTarget",
     "compose": "harness.targets.compose:ComposeTarget",
+    "adapter": "harness.targets.adapter:AdapterTarget",
 }
 
 
