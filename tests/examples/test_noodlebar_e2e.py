@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from e2erun import dinerush_run, failing, make_runs_root
+from e2erun import dinerush_run as cli_run, failing, make_runs_root
+from harness.pytest_plugin import assert_caught, assert_holds
 from noodlebar_app import NOODLEBAR, noodlebar
 
 pytestmark = pytest.mark.slow
@@ -25,7 +26,7 @@ def run(root: Path, name: str, defect: str | None) -> tuple[int, Path, dict]:
     folder = root / f"{name}-app"
     folder.mkdir()
     with noodlebar(folder, defect) as config:
-        return dinerush_run(root, name, "calm", *LOAD, "--config", str(config), timeout=400)
+        return cli_run(root, name, "calm", *LOAD, "--config", str(config), timeout=400)
 
 
 def test_correct_noodlebar_passes_with_kitchen_checks_not_applicable(root):
@@ -44,9 +45,17 @@ def test_correct_noodlebar_passes_with_kitchen_checks_not_applicable(root):
     assert stamps.count("apply") == 2 and stamps.count("heal") == 2
 
 
-def test_double_submit_defect_is_caught_as_duplicated_orders(root):
-    code, _, summary = run(root, "double-submit", "double-submit")
-    bad = failing(summary)
-    assert "duplicated" in bad, sorted(bad)
-    assert bad["duplicated"]["systems"]["orders"]["count"] > 0
-    assert code == 1
+def test_double_submit_defect_is_caught_as_duplicated_orders_through_the_pytest_plugin(tmp_path, dinerush_run):
+    """The same run a team would write with the plugin: assert_caught passes, assert_holds fails naming the
+    check and the report."""
+    with noodlebar(tmp_path, "double-submit") as config:
+        verdict = dinerush_run("calm", config=config, schedule=NOODLEBAR / "schedule.toml", duration=40, min_paid=40,
+                               timeout=400)
+    assert_caught(verdict, "duplicated", "orders")
+    assert verdict.report.exists()
+    with pytest.raises(AssertionError) as err:
+        assert_holds(verdict)
+    message = str(err.value)
+    print(message)
+    assert "dinerush exit 1 (invariant failed)" in message and "duplicated: " in message
+    assert f"report: {verdict.report}" in message
