@@ -63,3 +63,10 @@ def test_a_missing_setting_names_the_key_to_add():
 def test_http_json_failure_is_one_setup_error_naming_the_url():
     with pytest.raises(SetupError, match="127.0.0.1:9/orders"):
         http_json("http://127.0.0.1:9/orders", timeout=1.0)
+
+
+def test_the_reference_records_name_a_missing_database_setting():
+    from harness.reference_records import ReferenceRecords
+    with pytest.raises(SetupError, match=r"no 'kitchen' under \[adapter.settings\]"):
+        ReferenceRecords({"orders": "postgresql://o", "gateway": "postgresql://g"}).tickets()
+    assert ReferenceRecords({"orders": "o", "gateway": "g", "kitchen": "k"})._queue_messages() == 0
