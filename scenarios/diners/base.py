@@ -123,6 +123,14 @@ class DinerUser(FastHttpUser):
         j.learnt_payment(v)
         return v
 
+    def ask_kitchen(self, j: Journey) -> None:
+        """Ask whether the kitchen has the order: through the adapter's kitchen step when it has one (what the
+        diner was told goes into the ledger entry's extra), else an idle status read (not judged)."""
+        if self.adapter.has_kitchen:
+            j.extra["kitchen"] = self.adapter.kitchen(j.order_id).told.value
+        else:
+            self.adapter.look(j.order_id)
+
     def order_and_pay(self, j: Journey) -> None:
         """The common middle of a journey: place, then pay if the order was taken."""
         if self.place(j).told is Told.OK and j.order_id:
