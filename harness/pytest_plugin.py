@@ -62,8 +62,8 @@ class RunVerdict:
         """Several lines: the exit, each failing check and SLO, why inconclusive, and the report's path."""
         lines = [f"dinerush exit {self.exit_code} ({EXITS.get(self.exit_code, 'unknown exit')})"]
         for name, c in self.failing.items():
-            where = f" ({c['where']})" if c.get("where") else ""
-            lines.append(f"  {name}: {c.get('count')}{where}" + "".join(f"\n    {x}" for x in c.get("lines") or ()))
+            where = c.get("lines") or ([c["where"]] if c.get("where") else [])   # per system, where they cluster
+            lines.append(f"  {name}: {c.get('count')}" + "".join(f"\n    {x}" for x in where))
         lines += [f"  SLO failed: {name}" for name in self.failed_slos]
         lines += [f"  inconclusive: {why}" for why in self.summary.get("inconclusive") or ()]
         if not self.summary and self.output:

@@ -64,7 +64,7 @@ def test_lunch(dinerush_run):
 ''')
     result = suite.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*dinerush exit 1 (invariant failed)*", "*duplicated: 3 (3 quiet)*",
+    result.stdout.fnmatch_lines(["*dinerush exit 1 (invariant failed)*", "*duplicated: 3", "*duplicated orders 3, all quiet",
                                  "*report: */run/report.html*"])
 
 
