@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
-
 import typer
 
+from harness.commands import options as o
 from harness.errors import UsageError
 
 FILES = {"adapter.py": "adapter.py.j2", "target.toml": "target.toml.j2"}
@@ -28,7 +27,7 @@ def write_skeleton(folder: Path) -> list[Path]:
     return out
 
 
-def init_cmd(folder: Annotated[Path, typer.Argument(help="folder for adapter.py and target.toml")]) -> None:
+def init_cmd(folder: o.InitFolder) -> None:
     """Write a commented adapter skeleton (adapter.py) and target config (target.toml) for your own stack."""
     for path in write_skeleton(folder):
         typer.echo(f"wrote {path}")

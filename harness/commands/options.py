@@ -197,6 +197,7 @@ SloKitchenMs = Annotated[Optional[float], ranged(number(0, 600_000, lo_open=True
 SloErrorRate = Annotated[Optional[float], ranged(number(0, 1), "SLO: max share of failed requests, 0 to 1 (0.02 = 2%)")]
 RunFolder = Annotated[Path, typer.Argument(parser=existing_folder,
                                            help="a run folder with ledger.jsonl and final_reads.json")]
+InitFolder = Annotated[Path, typer.Argument(parser=folder, help="folder for adapter.py and target.toml")]   # init
 
 # capacity
 Under = Annotated[Optional[HeldFault], typer.Option(

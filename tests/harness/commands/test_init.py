@@ -25,3 +25,10 @@ def test_init_never_overwrites(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "never overwrites" in err[0]
     assert (tmp_path / "target.toml").read_text() == "mine" and not (tmp_path / "adapter.py").exists()
+
+
+def test_init_into_a_file_is_one_line_exit_64(tmp_path, capsys):
+    f = tmp_path / "afile"
+    f.write_text("x")
+    assert main(["init", str(f)]) == 64
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
