@@ -176,8 +176,9 @@ class AdapterTarget:
 
     @contextmanager
     def _links(self) -> Iterator[None]:
-        """Create every declared link as a proxy (on our own Toxiproxy unless the config names one); on an
-        existing Toxiproxy, the proxies we created are deleted at the end."""
+        """Create every declared link as a proxy: on our own Toxiproxy (it lives as long as the run) unless the
+        config names one; there a proxy already declared the same way is kept, and the links stay after the run
+        (healed: the fault runner resets every toxic), so services pointed at them keep their path."""
         from faults.client import ToxiproxyClient
         from faults.errors import ToxiproxyError
         server = None
@@ -185,29 +186,23 @@ class AdapterTarget:
             from harness.runtime.toxiproxy import ToxiproxyServer
             server = ToxiproxyServer(self.ctx.run_dir).start()
             self.toxiproxy_url = server.url
-        created: list[str] = []
         try:
-            with ToxiproxyClient(self.toxiproxy_url) as client:
-                have = client.proxies()
-                for link in self.cfg.links:
-                    old = have.get(link.name)
-                    if old is not None:
-                        client.delete_proxy(link.name)   # an earlier run's, or pointing elsewhere: ours now
-                    client.create_proxy(link.name, link.listen, link.upstream)
-                    created.append(link.name)
+            try:
+                with ToxiproxyClient(self.toxiproxy_url) as client:
+                    have = client.proxies()
+                    for link in self.cfg.links:
+                        old = have.get(link.name)
+                        if old is not None and (old.listen, old.upstream) == (link.listen, link.upstream):
+                            continue
+                        if old is not None:
+                            client.delete_proxy(link.name)   # declared otherwise now: the config wins
+                        client.create_proxy(link.name, link.listen, link.upstream)
+            except ToxiproxyError as err:
+                raise SetupError(f"could not create the declared links on {self.toxiproxy_url}: {err}") from None
             yield
-        except ToxiproxyError as err:
-            raise SetupError(f"could not create the declared links on {self.toxiproxy_url}: {err}") from None
         finally:
             if server is not None:
                 server.stop()
-            elif created:
-                try:
-                    with ToxiproxyClient(self.toxiproxy_url) as client:
-                        for name in created:
-                            client.delete_proxy(name)
-                except ToxiproxyError:
-                    pass   # the run's verdict stands; a proxy left behind is replaced next time
 
     def probe(self) -> str:
         """Steady state, as far as an adapter shows it: the systems of record answer and the diners' address too."""

@@ -93,3 +93,45 @@ def test_the_cli_exits_64_before_any_run_folder(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 64 and len(err) == 1 and "declares only: diner_edge" in err[0]
     assert not out.exists()
+
+
+@pytest.mark.slow   # starts the real Toxiproxy binary (no stack)
+def test_up_creates_the_declared_links_and_a_taken_listen_port_is_one_setup_error(tmp_path):
+    import socket
+    from types import SimpleNamespace
+
+    from faults.client import ToxiproxyClient
+    from harness.errors import SetupError
+    from harness.runtime.procs import free_port
+
+    app = socket.socket()
+    app.bind(("127.0.0.1", 0))
+    app.listen()
+    edge = free_port()
+    text = GOOD.replace("127.0.0.1:21080", f"127.0.0.1:{edge}").replace(
+        "127.0.0.1:8080", f"127.0.0.1:{app.getsockname()[1]}")
+    target = AdapterTarget(options(write(tmp_path, text), "calm"))
+    target.ctx = SimpleNamespace(run_dir=tmp_path)
+    with target.up():
+        with ToxiproxyClient(target.toxiproxy_url) as client:
+            proxy = client.proxies()["diner_edge"]
+        assert proxy.listen == f"127.0.0.1:{edge}" and proxy.upstream.endswith(str(app.getsockname()[1]))
+        existing = tmp_path / "existing"
+        existing.mkdir()
+        again = AdapterTarget(options(write(existing, text + f'[toxiproxy]\nurl = "{target.toxiproxy_url}"\n'), "calm"))
+        again.ctx = SimpleNamespace(run_dir=existing)
+        with again.up():
+            pass
+        with ToxiproxyClient(target.toxiproxy_url) as client:   # on an existing Toxiproxy the link stays
+            assert client.proxies()["diner_edge"].listen == f"127.0.0.1:{edge}"
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    target = AdapterTarget(options(write(tmp_path, text.replace(f"127.0.0.1:{edge}",
+                                                              f"127.0.0.1:{taken.getsockname()[1]}")), "calm"))
+    target.ctx = SimpleNamespace(run_dir=tmp_path)
+    with pytest.raises(SetupError, match="could not create the declared links"):
+        with target.up():
+            pass
+    app.close()
+    taken.close()
