@@ -11,7 +11,7 @@ from harness.audit import AuditOptions, Index, audit, figures
 from harness.audit.evidence import SLOSeen, evidence
 from harness.audit.history import FinalReads
 from harness.errors import Exit, UsageError
-from harness.records import RunRecord
+from harness.run_record import RunRecord
 from harness.report import (FaultWindow, RunMeta, evaluate_slos, find_stats_history,
                             read_stats_history, write_reports)
 from harness.report.kitchen import KitchenLags, recovery
@@ -88,7 +88,8 @@ def judge(run_dir: Path, run: RunRecord, stamps: list[dict], inconclusive: list[
     history_path = find_stats_history(run_dir)
     history = read_stats_history(history_path) if history_path else None
     lags = KitchenLags.from_index(index) if reads is not None else None
-    slos = evaluate_slos(cfg, history, windows, started, kitchen=lags) if history is not None else ()
+    slos = evaluate_slos(cfg, history, windows, started, kitchen=lags,
+                         kitchen_applicable=reads is None or "tickets" not in reads.absent) if history is not None else ()
     healed = recovery(windows, started, ended, cfg, history=history, lags=lags)
     ev = evidence(index, min_paid=run.profile.min_paid, scheduled=run.scheduled_faults, stamps=stamps,
                   slos=[SLOSeen(s.name, s.detail if s.status is SLOStatus.UNKNOWN else None) for s in slos],
@@ -108,7 +109,8 @@ def judge(run_dir: Path, run: RunRecord, stamps: list[dict], inconclusive: list[
     for c in result.checks:
         mark = {"valid": "ok  ", "invalid": "FAIL", "unknown": "??  "}[c.verdict.value]
         first = f"  e.g. {c.examples[0].ref}: {c.examples[0].why}" if c.examples and c.count else ""
-        say(f"  {mark} {c.name:<11}{c.count:>6}{first}")
+        na = f"  (not applicable: {', '.join(s.value for s in c.not_applicable)})" if c.not_applicable else ""
+        say(f"  {mark} {c.name:<11}{c.count:>6}{first}{na}")
         for line in cluster_lines(c):
             say(f"         {line}")
     for s in slos:

@@ -27,6 +27,7 @@ class LoadSpec:
     mix: str = ""                     # diner kind weights, e.g. "dine_in=4,takeaway=3,impatient=2,pos=1"
     workers: int = 0                  # 0: one process; N: --processes N
     stop_timeout_s: float = 30.0      # in-flight journeys (retries, offline syncs) finish within this
+    adapter: str = ""                 # the diner adapter ("module:Class" / "file.py:Class"); "": the reference's
     extra: tuple[str, ...] = ()
 
 
@@ -73,6 +74,8 @@ class LocustRun:
             argv += ["--dinerush-peak-users", str(s.users), "--dinerush-shape-seconds", f"{s.duration_s:g}"]
         if s.mix:
             argv += ["--dinerush-mix", s.mix]
+        if s.adapter:
+            argv += ["--dinerush-adapter", s.adapter]
         if s.workers:
             # Locust's master binds *:5557 by default: keep it on loopback, on a port of its own.
             port = str(free_port())

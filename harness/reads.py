@@ -63,6 +63,23 @@ def read_backlog(dbs: Databases, queries: ReadQueries, queue_messages: int = 0) 
     )
 
 
+def read_orders(dbs: Databases, queries: ReadQueries) -> tuple[OrderRow, ...]:
+    return tuple(OrderRow(str(r[0]), str(r[1]), str(r[2]), _items(r[3]), int(r[4]), float(r[5]),
+                          float(r[6]) if r[6] is not None else None)
+                 for r in _rows(dbs.orders, queries.orders))
+
+
+def read_charges(dbs: Databases, queries: ReadQueries) -> tuple[ChargeRow, ...]:
+    return tuple(ChargeRow(str(r[0]), str(r[1]), int(r[2]), str(r[3]), float(r[4]),
+                           bool(r[5]) if len(r) > 5 and r[5] is not None else False)
+                 for r in _rows(dbs.gateway, queries.charges))
+
+
+def read_tickets(dbs: Databases, queries: ReadQueries) -> tuple[TicketRow, ...]:
+    return tuple(TicketRow(str(r[0]), _items(r[1]), int(r[2]), float(r[3]), int(r[4]))
+                 for r in _rows(dbs.kitchen, queries.tickets))
+
+
 PROBE_KEY_PREFIX = "probe-"   # the steady-state probe's orders are the harness's own, not diners'
 
 
@@ -73,15 +90,9 @@ def read_final(dbs: Databases, queries: ReadQueries = ReadQueries(), queue_messa
     The probe's orders (and their charges and tickets) are left out; with `since` (epoch seconds,
     for a long-lived external stack) so is everything created before the run began.
     """
-    orders = tuple(
-        OrderRow(str(r[0]), str(r[1]), str(r[2]), _items(r[3]), int(r[4]), float(r[5]),
-                 float(r[6]) if r[6] is not None else None)
-        for r in _rows(dbs.orders, queries.orders))
-    charges = tuple(ChargeRow(str(r[0]), str(r[1]), int(r[2]), str(r[3]), float(r[4]),
-                              bool(r[5]) if len(r) > 5 and r[5] is not None else False)
-                    for r in _rows(dbs.gateway, queries.charges))
-    tickets = tuple(TicketRow(str(r[0]), _items(r[1]), int(r[2]), float(r[3]), int(r[4]))
-                    for r in _rows(dbs.kitchen, queries.tickets))
+    orders = read_orders(dbs, queries)
+    charges = read_charges(dbs, queries)
+    tickets = read_tickets(dbs, queries)
     skip = {o.order_id for o in orders if o.key.startswith(PROBE_KEY_PREFIX) or (since and o.created_at < since)}
     orders = tuple(o for o in orders if o.order_id not in skip)
     charges = tuple(c for c in charges if c.merchant_ref not in skip and not (since and c.created_at < since))

@@ -1,111 +1,92 @@
-"""run.json as a typed record: written when a run starts, completed when it ends, read back by the re-audit.
+"""The audit half of an adapter: how dinerush reads a stack's systems of record, and what "settled" means.
 
-A run folder written before a key existed still reads: a missing key takes the value that run would have had
-(its profile's evidence floor, "not listed" scheduled faults, no load times), never a crash or a silent pass.
+A user subclasses `RecordsAdapter` next to their `scenarios.adapter.DinerAdapter` (one module may hold
+both). Orders are required; charges and kitchen tickets are optional — a method returning None says the
+stack has no such system, and every check on it is reported "not applicable", never passed. Reads may go
+through SQL (`sql_rows`), HTTP (`http_json`) or any Python code; each returns harness.audit.history rows.
 """
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field, fields, replace
-from typing import TYPE_CHECKING
+import time
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
 
-from harness.audit.evidence import ScheduledFault
-from harness.errors import UsageError
-from harness.profiles import PROFILES, Profile
-from harness.report.slo import SLOConfig
+import httpx
 
-if TYPE_CHECKING:
-    from faults.schedule import Schedule
-    from harness.session import RunContext, RunOptions
+from harness.audit.history import Backlog, ChargeRow, FinalReads, OrderRow, TicketRow
+from harness.errors import SetupError
+from harness.reads import PROBE_KEY_PREFIX, _rows
+from scenarios.ledger import Item
 
-_PROFILE_FIELDS = {f.name for f in fields(Profile)}
+__all__ = ["Backlog", "ChargeRow", "Item", "OrderRow", "RecordsAdapter", "TicketRow", "collect", "http_json",
+           "sql_rows", "PAID", "PLACED", "PAYMENT_PENDING", "PAYMENT_FAILED"]
+
+# The order statuses the audit understands (map your own onto them).
+PLACED, PAYMENT_PENDING, PAID, PAYMENT_FAILED = "PLACED", "PAYMENT_PENDING", "PAID", "PAYMENT_FAILED"
 
 
-@dataclass(frozen=True)
-class RunRecord:
-    profile: Profile
-    seed: int | None = None
-    bugs: tuple[str, ...] = ()
-    target: str = "local"
-    workers: int = 0
-    allow_remote: bool = False
-    out_root: str = ""
-    run_dir: str = ""
-    config: str | None = None
-    slo: SLOConfig | None = None                            # None: the defaults
-    scheduled_faults: tuple[ScheduledFault, ...] | None = None   # None: run.json does not say (an old run)
-    load_started: float | None = None    # epoch seconds of the first diners (t = 0 of the timeline)
-    load_ended: float | None = None
-    probe: str = ""
-    events: tuple[dict, ...] = ()
-    extra: dict[str, str] = field(default_factory=dict)
+def sql_rows(dsn: str, query: str) -> list[tuple]:
+    """Every row of `query` on PostgreSQL at `dsn`; a failure is a SetupError (the audit cannot read)."""
+    return _rows(dsn, query)
 
-    @classmethod
-    def start(cls, options: "RunOptions", run_dir, schedule: "Schedule | None") -> "RunRecord":
-        """What run.json says before the stack is up: the options and the scheduled faults."""
-        return cls(profile=options.profile, seed=options.seed, bugs=tuple(options.bugs), target=options.target,
-                   workers=options.workers, allow_remote=options.allow_remote, out_root=str(options.out_root),
-                   run_dir=str(run_dir), config=str(options.config) if options.config else None, slo=options.slo,
-                   scheduled_faults=tuple(ScheduledFault(e.index, e.use, e.at, e.for_s)
-                                          for e in (schedule.entries if schedule is not None else ())))
 
-    def finished(self, ctx: "RunContext") -> "RunRecord":
-        """The record completed with what the session saw (load times, probe, events)."""
-        return replace(self, load_started=ctx.load_started_wall, load_ended=ctx.load_ended_wall,
-                       probe=ctx.probe_line, events=tuple(ctx.events),
-                       extra={"probe": ctx.probe_line} if ctx.probe_line else {})
+def http_json(url: str, timeout: float = 10.0) -> object:
+    """GET `url` and return its JSON; a failure is a SetupError naming the URL."""
+    try:
+        resp = httpx.get(url, timeout=timeout)
+        resp.raise_for_status()
+        return resp.json()
+    except (httpx.HTTPError, ValueError) as err:
+        raise SetupError(f"cannot read the systems of record at {url} ({type(err).__name__}): is it up?") from None
 
-    @property
-    def slo_config(self) -> SLOConfig:
-        return self.slo if self.slo is not None else SLOConfig()
 
-    def to_json(self) -> str:
-        d = asdict(self)
-        d.update(profile=asdict(self.profile), slo=asdict(self.slo) if self.slo else None,
-                 scheduled_faults=None if self.scheduled_faults is None
-                 else [f.to_dict() for f in self.scheduled_faults],
-                 bugs=list(self.bugs), events=list(self.events))
-        if self.scheduled_faults is None:
-            del d["scheduled_faults"]
-        return json.dumps(d, indent=2, default=str)
+@dataclass
+class RecordsAdapter:
+    """Subclass it for your stack; `settings` is the `[adapter.settings]` table of the target config."""
 
-    @classmethod
-    def from_json(cls, text: str, where: str = "run.json") -> "RunRecord":
+    settings: Mapping[str, object] = field(default_factory=dict)
+
+    def setting(self, name: str) -> str:
+        """A required setting, or a SetupError naming the key to add."""
         try:
-            raw = json.loads(text)
-        except ValueError as err:
-            raise UsageError(f"{where} is not JSON ({err}): the run folder is damaged") from None
-        if not isinstance(raw, dict):
-            raise UsageError(f"{where} is not a JSON object: the run folder is damaged")
-        return cls.from_dict(raw)
+            return str(self.settings[name])
+        except KeyError:
+            raise SetupError(f"the target config has no {name!r} under [adapter.settings]: add it") from None
 
-    @classmethod
-    def from_dict(cls, raw: dict) -> "RunRecord":
-        prof = _profile(raw.get("profile") or {})
-        scheduled = raw.get("scheduled_faults", ...)
-        if scheduled is ...:   # before the evidence floor: a run without faults still proves it had none
-            faults = () if (raw.get("profile") or {}).get("schedule") == "none" else None
-        else:
-            faults = tuple(ScheduledFault.from_dict(d) for d in scheduled or ())
-        slo = raw.get("slo")
-        return cls(profile=prof, seed=raw.get("seed"), bugs=tuple(raw.get("bugs") or ()),
-                   target=str(raw.get("target") or "local"), workers=int(raw.get("workers") or 0),
-                   allow_remote=bool(raw.get("allow_remote")), out_root=str(raw.get("out_root") or ""),
-                   run_dir=str(raw.get("run_dir") or ""), config=raw.get("config"),
-                   slo=SLOConfig(**{k: v for k, v in slo.items() if k in _SLO_FIELDS}) if slo else None,
-                   scheduled_faults=faults, load_started=raw.get("load_started"), load_ended=raw.get("load_ended"),
-                   probe=str(raw.get("probe") or ""), events=tuple(raw.get("events") or ()),
-                   extra={k: str(v) for k, v in (raw.get("extra") or {}).items()})
+    def orders(self) -> Iterable[OrderRow]:
+        """Every order: id, the intent key it was placed under, status (PLACED | PAYMENT_PENDING | PAID |
+        PAYMENT_FAILED), items (dish id, qty, unit price in cents), total in cents, created/paid epoch seconds."""
+        raise NotImplementedError
+
+    def charges(self) -> Iterable[ChargeRow] | None:
+        """Every charge (merchant_ref = the order id; status captured | declined | refunded | voided), or None
+        when the stack keeps no record of payments apart from the order."""
+        return None
+
+    def tickets(self) -> Iterable[TicketRow] | None:
+        """Every kitchen ticket (order id, items, total, received epoch seconds, deliveries), or None when the
+        stack has no kitchen system of record."""
+        return None
+
+    def in_flight(self, orders: Iterable[OrderRow] | None = None) -> Backlog:
+        """What has not settled yet; the drain waits until it is all zero. Default: orders PAYMENT_PENDING."""
+        rows = self.orders() if orders is None else orders
+        return Backlog(payments_pending=sum(1 for o in rows if o.status == PAYMENT_PENDING))
+
+    def close(self) -> None:
+        """Release connections (called once at the end of the run)."""
 
 
-_SLO_FIELDS = {f.name for f in fields(SLOConfig)}
-
-
-def _profile(raw: dict) -> Profile:
-    """The recorded profile; a key it lacks (an older run) comes from the built-in profile of that name, else from
-    Profile's defaults (an unknown schedule: the faults cannot be proved)."""
-    known = PROFILES.get(str(raw.get("name")))
-    base = asdict(known) if known is not None else {
-        "name": str(raw.get("name") or "?"), "description": "", "schedule": "?", "duration_s": 0.0, "users": 0,
-        "spawn_rate": 0.0}
-    return Profile(**{**base, **{k: v for k, v in raw.items() if k in _PROFILE_FIELDS}})
+def collect(records: RecordsAdapter, since: float | None = None) -> FinalReads:
+    """The final reads through an adapter: systems it lacks are named in `absent`; the probe's orders and, with
+    `since` (epoch seconds), rows created before the load are left out (a long-lived stack)."""
+    orders = tuple(records.orders())
+    charges_read, tickets_read = records.charges(), records.tickets()
+    absent = tuple(name for name, rows in (("charges", charges_read), ("tickets", tickets_read)) if rows is None)
+    charges, tickets = tuple(charges_read or ()), tuple(tickets_read or ())
+    backlog = records.in_flight(orders)
+    skip = {o.order_id for o in orders if o.key.startswith(PROBE_KEY_PREFIX) or (since and o.created_at < since)}
+    orders = tuple(o for o in orders if o.order_id not in skip)
+    charges = tuple(c for c in charges if c.merchant_ref not in skip and not (since and c.created_at < since))
+    tickets = tuple(t for t in tickets if t.order_id not in skip)
+    return FinalReads(orders, charges, tickets, backlog, time.time(), absent=absent)

@@ -15,7 +15,7 @@ from faults.schedule import load_schedule
 from harness.errors import Exit, UsageError
 from harness.loadgen import LoadSpec
 from harness.progress import Progress
-from harness.records import RunRecord
+from harness.run_record import RunRecord
 from harness.session import (LoadWatch, RunContext, RunOptions, make_run_dir, run_session, signals_deferred,
                              watch_load)
 from harness.targets import Target, make_target
@@ -62,7 +62,7 @@ def load_and_faults(ctx: RunContext, target: Target) -> None:
     opts, prof, schedule = ctx.options, ctx.options.profile, ctx.schedule
     spec = LoadSpec(host=target.diner_url, duration_s=prof.duration_s, users=prof.users,
                     spawn_rate=prof.spawn_rate, seed=opts.seed, shape=prof.shape, mix=prof.mix,
-                    workers=opts.workers)
+                    workers=opts.workers, adapter=target.diner_adapter)
     ctx.phase = "load"
     ctx.progress.phase("load", f"{prof.duration_s:.0f}s of diners"
                        + (f", timeline {schedule.name}" if schedule else ""))

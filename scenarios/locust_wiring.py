@@ -14,7 +14,7 @@ import time
 import gevent
 
 from scenarios import ledger_sink as sink
-from scenarios.data import DinerFactory, Menu
+from scenarios.data import DinerFactory
 from scenarios.ledger import LedgerEntry
 from scenarios.options import USAGE_EXIT, DinerushOptions, ScenarioUsageError, add_arguments, from_namespace
 from scenarios.shapes import ShapeParams, make_shape
@@ -49,7 +49,20 @@ class DinerushRun:
         self.writer: sink.LedgerWriter | None = None  # master / local runner only
         self._user_numbers = itertools.count()
         self._node: tuple[object, str] | None = None  # (runner, its node name): asked once per journey
-        self.menu_seen: tuple[bytes, Menu] | None = None  # the last GET /menu body a diner parsed, and its menu
+        self.shared: dict = {}   # what the diner adapters of this process share (e.g. the last menu parsed)
+        self._adapter: tuple[str, type] | None = None
+
+    @property
+    def adapter_class(self) -> type:
+        """The diner adapter class `--dinerush-adapter` names (loaded once per process)."""
+        spec = self.options.adapter
+        if self._adapter is None or self._adapter[0] != spec:
+            from scenarios.adapter import DinerAdapter, load_class
+            try:
+                self._adapter = (spec, load_class(spec, DinerAdapter))
+            except ValueError as err:
+                raise ScenarioUsageError(f"--dinerush-adapter: {err}") from None
+        return self._adapter[1]
 
     @classmethod
     def of(cls, environment) -> "DinerushRun":
@@ -164,6 +177,8 @@ def install(events) -> None:
         try:
             run = DinerushRun.of(environment)
             run.refresh_options()
+            if kind in ("master", "local"):
+                run.adapter_class   # a bad --dinerush-adapter fails before any diner starts
         except ScenarioUsageError as exc:
             _usage_exit(str(exc))
             return

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scenarios.diners import kinds
+from scenarios.adapters import REFERENCE
 from scenarios.shapes import SHAPES
 
 USAGE_EXIT = 64
@@ -40,6 +41,7 @@ class DinerushOptions:
     polls: int = 3                  # GET /orders/{id} tries after a payment stays unknown
     stale_menu_rate: float = 0.03   # share of carts holding a sold-out dish (a definite 422)
     declined_rate: float = 0.03     # share of payments with a declined card (a definite 402)
+    adapter: str = REFERENCE        # the diner adapter class: "module:Class" or "path/file.py:Class"
 
     @property
     def meta_path(self) -> Path:
@@ -99,6 +101,8 @@ def add_arguments(parser) -> None:
     g.add_argument("--dinerush-think", type=float, default=1.0, help="mean seconds a diner pauses between journeys")
     g.add_argument("--dinerush-polls", type=int, default=3, help="status reads after a payment stays unknown")
     g.add_argument("--dinerush-stale-menu-rate", type=float, default=0.03, help="share of carts with a sold-out dish")
+    g.add_argument("--dinerush-adapter", default=REFERENCE, include_in_web_ui=False,
+                   help="the diner adapter: module:Class or path/to/file.py:Class (default: the reference stack's)")
     g.add_argument("--dinerush-declined-rate", type=float, default=0.03, help="share of payments with a declined card")
 
 
@@ -159,4 +163,5 @@ def from_namespace(ns: argparse.Namespace | None) -> DinerushOptions:
         polls=polls,
         stale_menu_rate=_share("stale-menu-rate", get("stale_menu_rate", 0.03)),
         declined_rate=_share("declined-rate", get("declined_rate", 0.03)),
+        adapter=str(get("adapter", REFERENCE) or REFERENCE),
     )

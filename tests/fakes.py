@@ -152,6 +152,7 @@ class FakeTarget:
     reads: FinalReads = field(default_factory=lambda: FinalReads((), (), ()))
     toxiproxy: FakeToxiproxy = field(default_factory=FakeToxiproxy)
     diner_url: str = "http://127.0.0.1:9"
+    diner_adapter: str = ""
     ctx: object | None = None
     up_count: int = 0
     down_count: int = 0

@@ -2,7 +2,8 @@
 
 Pure: from the audit's Index, the scheduled faults, the timeline's stamps and the SLO results, the gaps that
 make the run inconclusive (exit 3), each naming what is missing. Rules (one line each):
-- enough intents placed and paid end to end: told ok twice, the order PAID, a captured charge, a kitchen ticket.
+- enough intents placed and paid end to end: told ok twice, the order PAID, a captured charge, a kitchen ticket
+  (the charge and the ticket only where the target has those systems of record: FinalReads.absent).
 - every system of record the target has holds rows: orders, captured charges, kitchen tickets.
 - every scheduled fault was applied and healed, as stamped after Toxiproxy (or the supervisor) confirmed it.
 - every configured SLO was measured (a missing or unknown SLO is a gap, never a pass).
@@ -62,10 +63,12 @@ class Evidence:
 def paid_end_to_end(ix: Index) -> int:
     """Intents told ok to both place and pay whose order is PAID with a captured charge and a kitchen ticket."""
     OK = Told.OK
-    captured, ticket = ix.captured, ix.ticket
+    absent = ix.reads.absent if ix.reads is not None else ()
+    captured = ix.captured if "charges" not in absent else None
+    ticket = ix.ticket if "tickets" not in absent else None
     return sum(1 for e, o in zip(ix.entries, ix.entry_order)
                if e.order is OK and e.payment is OK and o is not None and o.status == PAID
-               and o.order_id in captured and o.order_id in ticket)
+               and (captured is None or o.order_id in captured) and (ticket is None or o.order_id in ticket))
 
 
 def _row_gaps(ix: Index, systems: Sequence[System]) -> list[str]:
@@ -76,7 +79,7 @@ def _row_gaps(ix: Index, systems: Sequence[System]) -> list[str]:
     what = {System.ORDERS: "no order rows in the orders database",
             System.CHARGES: "no captured charge in the gateway's charges",
             System.TICKETS: "no ticket rows in the kitchen database"}
-    return [what[s] for s in systems if not held[s]]
+    return [what[s] for s in systems if not held[s] and s.value not in ix.reads.absent]
 
 
 def _fault_gaps(scheduled: Sequence[ScheduledFault] | None, stamps: Sequence[dict]) -> list[str]:

@@ -62,6 +62,7 @@ class FinalReads:
     tickets: tuple[TicketRow, ...]
     backlog: Backlog = field(default_factory=Backlog)
     read_at: float = 0.0
+    absent: tuple[str, ...] = ()   # systems of record the target does not have ("charges", "tickets"): not applicable
 
     def to_json(self) -> str:
         """JSON with one row per line (orjson writes the dataclasses directly: a 1M-intent run's reads in seconds)."""
@@ -71,7 +72,8 @@ class FinalReads:
         return ("{" + ",\n".join((rows("orders", self.orders), rows("charges", self.charges),
                                   rows("tickets", self.tickets),
                                   f'"backlog":{orjson.dumps(self.backlog).decode()}',
-                                  f'"read_at":{orjson.dumps(self.read_at).decode()}')) + "\n}\n")
+                                  f'"read_at":{orjson.dumps(self.read_at).decode()}',
+                                  f'"absent":{orjson.dumps(self.absent).decode()}')) + "\n}\n")
 
     @classmethod
     def from_json(cls, text: str) -> "FinalReads":
@@ -106,13 +108,14 @@ class FinalReads:
                 rows, make = parts.setdefault(name, []), _ROW_MAKERS[name]
             elif line.startswith("{\""):
                 rows.append(make(orjson.loads(line[:-1] if line.endswith(",") else line), shared))
-            elif line.startswith('"backlog":') or line.startswith('"read_at":'):
+            elif line.startswith(('"backlog":', '"read_at":', '"absent":')):
                 name, _, value = line.rstrip(",").partition(":")
                 parts[name.strip('"')] = orjson.loads(value)
             elif line not in ("]", "],", "}", ""):
                 raise ValueError(f"unexpected line in final reads: {line[:80]!r}")
         return cls(tuple(parts["orders"]), tuple(parts["charges"]), tuple(parts["tickets"]),
-                   Backlog(**parts.get("backlog", {})), float(parts.get("read_at", 0.0)))
+                   Backlog(**parts.get("backlog", {})), float(parts.get("read_at", 0.0)),
+                   tuple(parts.get("absent", ())))
 
     @classmethod
     def from_dict(cls, d: dict) -> "FinalReads":
@@ -123,6 +126,7 @@ class FinalReads:
             tickets=tuple(_ticket(t, shared) for t in d["tickets"]),
             backlog=Backlog(**d.get("backlog", {})),
             read_at=float(d.get("read_at", 0.0)),
+            absent=tuple(d.get("absent", ())),
         )
 
 

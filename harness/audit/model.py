@@ -70,6 +70,7 @@ class SystemCount:
     count: int
     examples: tuple[Example, ...] = ()
     clusters: tuple[Cluster, ...] = ()     # every finding counted per blamed windows, largest first
+    applicable: bool = True                # False: the target has no such system of record (not applicable)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,11 @@ class CheckResult:
 
     def count_for(self, system: System) -> int:
         return sum(s.count for s in self.systems if s.system == system)
+
+    @property
+    def not_applicable(self) -> tuple[System, ...]:
+        """The systems of record this check could not look at: the target does not have them."""
+        return tuple(s.system for s in self.systems if not s.applicable)
 
     @property
     def examples(self) -> tuple[Example, ...]:

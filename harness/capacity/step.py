@@ -35,6 +35,7 @@ def run_step(ctx: CapacityContext, target, nxt: Next, index: int, roots: dict[st
     spawn = max(1.0, nxt.users / max(1.0, min(2.0, opts.warmup)))
     spec = LoadSpec(host=target.diner_url, duration_s=opts.step_seconds, users=nxt.users, spawn_rate=spawn,
                     seed=opts.seed + index, mix=opts.mix, workers=opts.workers, stop_timeout_s=opts.stop_timeout_s,
+                    adapter=target.diner_adapter,
                     extra=("--dinerush-run-id", f"{ctx.run_tag}s{index:02d}"))
     ctx.progress.phase("step", f"{index}: {nxt.users} diners for {opts.step_seconds:.0f}s ({nxt.kind})")
     samples = Samples()

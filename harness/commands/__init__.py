@@ -5,4 +5,5 @@ MODULES = (
     "harness.commands.faults",     # faults list|show, schedule check
     "harness.commands.run_audit",  # run, audit, report
     "harness.commands.capacity",   # capacity
+    "harness.commands.init",       # init DIR: an adapter skeleton for your own stack
 )

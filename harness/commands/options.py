@@ -181,8 +181,8 @@ MinPaid = Annotated[Optional[int], ranged(whole(0, 1_000_000),
 Bugs = Annotated[list[str], typer.Option("--bug", parser=bug_name, metavar="DEFECT",
                                          help="switch on a seeded defect of the reference stack (repeatable)")]
 Target = Annotated[str, typer.Option(parser=one_of(_targets, "target"),
-                                     help="local | external | compose (needs a Docker engine)")]
-Config = Annotated[Optional[Path], typer.Option(parser=existing_file, help="target config TOML (external)")]
+                                     help="local | external | compose (needs a Docker engine) | adapter (your stack, --config)")]
+Config = Annotated[Optional[Path], typer.Option(parser=existing_file, help="target config TOML (external, adapter)")]
 Workers = Annotated[int, ranged(whole(0, max_workers()), f"local Locust worker processes (0: one process; "
                                                          f"at most {WORKERS_PER_CPU} per CPU)")]
 Out = Annotated[Path, typer.Option(parser=folder, help="folder for run folders")]
@@ -197,6 +197,7 @@ SloKitchenMs = Annotated[Optional[float], ranged(number(0, 600_000, lo_open=True
 SloErrorRate = Annotated[Optional[float], ranged(number(0, 1), "SLO: max share of failed requests, 0 to 1 (0.02 = 2%)")]
 RunFolder = Annotated[Path, typer.Argument(parser=existing_folder,
                                            help="a run folder with ledger.jsonl and final_reads.json")]
+InitFolder = Annotated[Path, typer.Argument(parser=folder, help="folder for adapter.py and target.toml")]   # init
 
 # capacity
 Under = Annotated[Optional[HeldFault], typer.Option(

@@ -34,8 +34,24 @@ def _check_case(suite: ET.Element, c: CheckResult) -> tuple[int, int]:
         el = ET.SubElement(case, "error", message=f"{c.name} could not be decided: {c.note}", type="inconclusive")
         el.text = c.note
         return 0, 1
-    ET.SubElement(case, "system-out").text = f"{c.name}: valid"
+    ET.SubElement(case, "system-out").text = f"{c.name}: valid" + _not_applicable(c)
     return 0, 0
+
+
+def _not_applicable(c: CheckResult) -> str:
+    return f" (not applicable to {', '.join(s.value for s in c.not_applicable)}: the target has none)" \
+        if c.not_applicable else ""
+
+
+def _not_applicable_cases(suite: ET.Element, checks: Sequence[CheckResult]) -> int:
+    """One skipped case per check and system of record the target does not have: visible, never a pass."""
+    n = 0
+    for c in checks:
+        for system in c.not_applicable:
+            case = ET.SubElement(suite, "testcase", classname=INVARIANTS, name=f"{c.name}.{system.value}", time="0")
+            ET.SubElement(case, "skipped", message=f"not applicable: the target has no {system.value} system of record")
+            n += 1
+    return n
 
 
 def _slo_case(suite: ET.Element, s: SLOResult) -> tuple[int, int]:
@@ -45,6 +61,9 @@ def _slo_case(suite: ET.Element, s: SLOResult) -> tuple[int, int]:
                            type="slo")
         el.text = s.detail
         return 1, 0
+    if s.status is SLOStatus.NOT_APPLICABLE:
+        ET.SubElement(case, "skipped", message=s.detail)
+        return 0, 0
     if s.status is SLOStatus.UNKNOWN:
         ET.SubElement(case, "error", message=f"{s.name} could not be measured: {s.detail}", type="inconclusive")
         return 0, 1
@@ -83,11 +102,14 @@ def build_junit(meta: RunMeta, audit: AuditResult | None, slos: Sequence[SLOResu
             case = ET.SubElement(suite, "testcase", classname=INVARIANTS, name="audit", time="0")
             ET.SubElement(case, "error", message="the audit did not run", type="inconclusive")
             errs += 1
-        n = len(items) + (1 if suite_name == INVARIANTS and audit is None else 0)
+        skipped = _not_applicable_cases(suite, checks) if suite_name == INVARIANTS else 0
+        skipped += sum(1 for s in slos if s.status is SLOStatus.NOT_APPLICABLE) if suite_name == SLOS else 0
+        n = len(items) + (1 if suite_name == INVARIANTS and audit is None else 0) + (
+            skipped if suite_name == INVARIANTS else 0)
         suite.set("tests", str(n))
         suite.set("failures", str(fails))
         suite.set("errors", str(errs))
-        suite.set("skipped", "0")
+        suite.set("skipped", str(skipped))
         totals = [totals[0] + n, totals[1] + fails, totals[2] + errs]
     root.set("tests", str(totals[0]))
     root.set("failures", str(totals[1]))

@@ -34,6 +34,7 @@ class SLOStatus(str, Enum):
     PASS = "pass"
     FAIL = "fail"
     UNKNOWN = "unknown"   # nothing to measure (no such request, no rows outside faults, no full history)
+    NOT_APPLICABLE = "not applicable"   # the target has no system of record to measure it on (no kitchen)
 
 
 @dataclass(frozen=True)
@@ -156,9 +157,11 @@ def _p95(kept: list[tuple[HistoryRow, int, int]]) -> float | None:
 
 def evaluate_slos(config: SLOConfig | Sequence[SLO], history: StatsHistory | None,
                   faults: Sequence[FaultWindow] = (), started_at: float | None = None,
-                  window_s: float | None = None, kitchen: KitchenLags | None = None) -> tuple[SLOResult, ...]:
+                  window_s: float | None = None, kitchen: KitchenLags | None = None,
+                  kitchen_applicable: bool = True) -> tuple[SLOResult, ...]:
     """Evaluate each SLO; fault windows are in seconds since `started_at` (default: the first CSV row);
-    `kitchen`: the paid → KDS lags of the final reads (None: the kitchen SLO cannot be measured)."""
+    `kitchen`: the paid → KDS lags of the final reads (None: the kitchen SLO cannot be measured);
+    `kitchen_applicable` False: the target has no kitchen system of record, the kitchen SLO is not applicable."""
     slos = config.slos() if isinstance(config, SLOConfig) else tuple(config)
     win = window_s if window_s is not None else (config.window_s if isinstance(config, SLOConfig) else 10.0)
     results = []
@@ -168,6 +171,9 @@ def evaluate_slos(config: SLOConfig | Sequence[SLO], history: StatsHistory | Non
         def res(status: SLOStatus, measured: float | None, detail: str) -> SLOResult:
             return SLOResult(slo.name, status, measured, slo.threshold, unit, slo.request, detail)
 
+        if slo.metric is Metric.KITCHEN_P95_MS and not kitchen_applicable:
+            results.append(res(SLOStatus.NOT_APPLICABLE, None, "not applicable: the target has no kitchen tickets"))
+            continue
         if slo.metric is Metric.KITCHEN_P95_MS:
             t0k = started_at if started_at is not None else (history.first_t if history else None) or 0.0
             results.append(_kitchen_p95(slo, kitchen, faults, t0k, res, win))

@@ -55,8 +55,10 @@ def build_summary(meta: RunMeta, audit: AuditResult | None, figures: Figures | N
             "notes": list(audit.notes),
             "checks": [{
                 "name": c.name, "verdict": c.verdict.value, "count": c.count, "note": c.note,
+                "not_applicable": [s.value for s in c.not_applicable],
                 "where": where_text(c.clusters), "clusters": _clusters(c.clusters), "lines": cluster_lines(c),
-                "systems": {s.system.value: {"count": s.count, "where": where_text(s.clusters),
+                "systems": {s.system.value: {"count": s.count, "applicable": s.applicable,
+                                             "where": where_text(s.clusters),
                                              "clusters": _clusters(s.clusters),
                                              "examples": [{"ref": e.ref, "why": e.why, "windows": list(e.windows)}
                                                           for e in s.examples]}

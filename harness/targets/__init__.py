@@ -5,7 +5,8 @@ else of a target is read (no attribute probing). A target is made from the optio
 config is a UsageError before any run folder exists), then:
 - `up(ctx)`: a context manager that starts or reaches the stack for the session `ctx` (its run folder, its
   events) and stops what it started on exit; the endpoints it yields are the target's own business.
-- `diner_url`: where Locust's diners go; `probe()`: one order end to end, its one-line result.
+- `diner_url`: where Locust's diners go; `diner_adapter`: the diner half they call it through ("module:Class"
+  or "file.py:Class"; "" for the reference stack's, scenarios/adapters/reference.py); `probe()`: one order end to end, its one-line result.
 - faults: `fault_client()` (Toxiproxy), `process_control()`, `gateway_control()`, `fault_proxy_restart()` —
   the last three None when the target offers none (a fault needing one is then refused at preflight).
 - watching: `dead_services()` (names of services that died by themselves), `process_roots()` (name → pid of
@@ -32,11 +33,13 @@ TARGETS = {
     "local": "harness.targets.local:LocalTarget",
     "external": "harness.targets.external:ExternalTarget",
     "compose": "harness.targets.compose:ComposeTarget",
+    "adapter": "harness.targets.adapter:AdapterTarget",
 }
 
 
 class Target(Protocol):
     diner_url: str
+    diner_adapter: str                  # "" = the reference stack's diner adapter
 
     @property
     def databases(self) -> "Databases | None": ...   # the systems of record, read directly (never proxied)

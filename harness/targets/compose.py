@@ -45,6 +45,8 @@ def compose_settings(options, run_dir: Path, build_images=None) -> tuple[Compose
 
 
 class ComposeTarget:
+    diner_adapter = ""   # the reference stack's diner adapter
+
     def __init__(self, options, stack_factory=ComposeStack) -> None:
         self.options = options
         self.ctx = None   # the session's RunContext, from up(ctx)

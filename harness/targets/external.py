@@ -96,6 +96,8 @@ class ExternalConfig:
 
 
 class ExternalTarget:
+    diner_adapter = ""   # the reference stack's diner adapter
+
     def __init__(self, options) -> None:
         if options.config is None:
             raise UsageError("--target external needs --config FILE (see README, 'Your own stack')")

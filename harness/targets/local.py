@@ -14,6 +14,8 @@ from scenarios.data import make_menu
 
 
 class LocalTarget:
+    diner_adapter = ""   # the reference stack's diner adapter
+
     def __init__(self, options) -> None:
         self.options = options
         self.ctx = None   # the session's RunContext, from up(ctx)

@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import ClassVar
 
 import gevent
-from locust.contrib.fasthttp import FastHttpSession, FastHttpUser, ResponseContextManager
-from locust.exception import CatchResponseError
+from locust.contrib.fasthttp import FastHttpSession, FastHttpUser
 
+from scenarios.adapter import place_retry
+from scenarios.http import Http
 from scenarios.data import Intent, Menu, derive_rng
 from scenarios.journey import Journey
 from scenarios.ledger import Told
-from scenarios.outcome import (Answer, Reading, answer_of, classify_pay, classify_place, classify_status,
-                                failure_of, menu_of)
+from scenarios.outcome import Reading
 from scenarios.retry import RetryPolicy, backoff_delay, retry_loop
 from scenarios.locust_wiring import DinerushRun
 
@@ -47,8 +47,8 @@ class DinerUser(FastHttpUser):
         self.rng = derive_rng(opts.seed, "intents", *ident)    # what the diner orders: reproducible per seed
         self.jitter = derive_rng(opts.seed, "timing", *ident)  # pauses and backoff: separate, so timing never shifts intents
         self.intents = 0
-        self.menu: Menu | None = None
-        self.menu_raw: bytes | None = None  # the GET /menu answer (raw bytes) `menu` was parsed from
+        self.menu: Menu | None = None  # the last menu this diner read (takeaway and POS keep it)
+        self.adapter = self.dinerush.adapter_class(Http(self.client), Http(self.pay_client), self.dinerush.shared)
 
     def wait_time(self) -> float:
         return self.jitter.uniform(0, 2 * self.dinerush.options.think_seconds)
@@ -69,42 +69,11 @@ class DinerUser(FastHttpUser):
         j.closed = True
         self.dinerush.record(j.entry())
 
-    # ---- requests ------------------------------------------------------------------------------------------
-    @staticmethod
-    def send(session: FastHttpSession, method: str, path: str, name: str, *, body: dict | None = None,
-             headers: dict | None = None) -> ResponseContextManager:
-        """One request, reported to Locust under `name`: a definite answer (2xx, and 4xx: the stack working
-        as specified) is a success, a 5xx or no answer a failure (what the diner then calls unknown).
-
-        Reported here by hand with the response's own request record, instead of a `with ...:` block
-        and `resp.success()`/`resp.failure()`: the same event, with less work per request."""
-        resp = session.request(method, path, name=name, json=body, headers=headers, catch_response=True)
-        failure = failure_of(resp)
-        resp.request_meta["exception"] = None if failure is None else CatchResponseError(failure)
-        session.request_event.fire(**resp.request_meta)
-        return resp
-
-    def call(self, session: FastHttpSession, method: str, path: str, name: str, *, body: dict | None = None,
-             headers: dict | None = None) -> Answer:
-        """One request (see `send`) as an `Answer` (`send` alone when nobody reads the answer)."""
-        return answer_of(self.send(session, method, path, name, body=body, headers=headers))
-
+    # ---- requests: every one goes through the stack's diner adapter ------------------------------------------
     def fetch_menu(self) -> Menu | None:
-        resp = self.send(self.client, "GET", "/menu", "menu")
-        if resp.status_code != 200:
-            return None
-        raw = resp.content
-        if self.menu is not None and raw == self.menu_raw:
-            return self.menu  # the same menu again (the usual case): no need to parse it afresh
-        seen = self.dinerush.menu_seen
-        if seen is not None and raw == seen[0]:
-            menu = seen[1]  # another diner of this process parsed this very answer already
-        else:
-            menu = menu_of(answer_of(resp))
-            if menu is None:
-                return None
-            self.dinerush.menu_seen = (raw, menu)
-        self.menu, self.menu_raw = menu, raw
+        menu = self.adapter.menu()
+        if menu is not None:
+            self.menu = menu
         return menu
 
     def make_intent(self, menu: Menu, table: str | None = None) -> Intent:
@@ -113,23 +82,25 @@ class DinerUser(FastHttpUser):
             self.rng, key=self.new_key(), kind=self.kind, channel=self.channel, menu=menu, table=table,
             stale_menu_rate=opts.stale_menu_rate, declined_rate=opts.declined_rate)
 
-    def place_once(self, j: Journey, name: str = "place") -> Reading:
+    def place_once(self, j: Journey) -> Reading:
         j.order_attempts += 1
-        a = self.call(self.client, "POST", "/orders", name, body=j.intent.order_body(),
-                      headers={"Idempotency-Key": j.intent.key})
-        return classify_place(a)
+        return self.adapter.place(j.intent)
 
-    def place(self, j: Journey, policy: RetryPolicy | None = None, name: str = "place") -> Reading:
-        """POST /orders with retries on the same key; the journey learns the last reading."""
-        v, _ = retry_loop(lambda n: self.place_once(j, name), policy or self.place_policy, self.jitter, gevent.sleep)
+    def place(self, j: Journey, policy: RetryPolicy | None = None) -> Reading:
+        """Place with retries on the same key (none when the API has no idempotency token); the journey learns
+        the last reading."""
+        v, _ = retry_loop(lambda n: self.place_once(j), self.place_retry(policy), self.jitter, gevent.sleep)
         j.learnt_order(v)
         return v
+
+    def place_retry(self, policy: RetryPolicy | None = None) -> RetryPolicy:
+        """The place policy; a single attempt when the adapter's place carries no idempotency token."""
+        return place_retry(self.adapter, policy or self.place_policy)
 
     def pay_once(self, j: Journey) -> Reading:
         j.pay_tried = True
         j.payment_attempts += 1
-        a = self.call(self.pay_client, "POST", f"/orders/{j.order_id}/pay", "pay", body={"card": j.intent.card})
-        return classify_pay(a)
+        return self.adapter.pay(j.intent, j.order_id)
 
     def pay(self, j: Journey, policy: RetryPolicy | None = None) -> Reading:
         """POST /orders/{id}/pay with retries; if still unknown, read the order a few times to learn the end."""
@@ -143,8 +114,7 @@ class DinerUser(FastHttpUser):
     def poll_payment(self, j: Journey, first_reason: str) -> Reading:
         policy = RetryPolicy(self.dinerush.options.polls, self.poll_policy.base_seconds, self.poll_policy.cap_seconds)
         gevent.sleep(backoff_delay(1, policy, self.jitter))
-        v, n = retry_loop(lambda n: classify_status(self.call(self.client, "GET", f"/orders/{j.order_id}", "status")),
-                          policy, self.jitter, gevent.sleep)
+        v, n = retry_loop(lambda n: self.adapter.status(j.order_id), policy, self.jitter, gevent.sleep)
         j.extra["status_reads"] = str(n)
         if v.told is not Told.UNKNOWN:
             v = Reading(v.told, False, f"{first_reason}; then {v.reason}", status=v.status)
@@ -152,6 +122,14 @@ class DinerUser(FastHttpUser):
             v = Reading(Told.UNKNOWN, False, f"{first_reason}; {v.reason}", status=v.status)
         j.learnt_payment(v)
         return v
+
+    def ask_kitchen(self, j: Journey) -> None:
+        """Ask whether the kitchen has the order: through the adapter's kitchen step when it has one (what the
+        diner was told goes into the ledger entry's extra), else an idle status read (not judged)."""
+        if self.adapter.has_kitchen:
+            j.extra["kitchen"] = self.adapter.kitchen(j.order_id).told.value
+        else:
+            self.adapter.look(j.order_id)
 
     def order_and_pay(self, j: Journey) -> None:
         """The common middle of a journey: place, then pay if the order was taken."""

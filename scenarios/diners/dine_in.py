@@ -23,6 +23,6 @@ class DineIn(DinerUser):
         try:
             self.order_and_pay(j)
             if j.payment is Told.OK and self.jitter.random() < 0.25:
-                self.send(self.client, "GET", f"/orders/{j.order_id}", "status")  # "is my food coming?" (not read)
+                self.ask_kitchen(j)  # "is my food coming?"
         finally:
             self.finish(j)

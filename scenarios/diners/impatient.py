@@ -23,7 +23,7 @@ class Impatient(DinerUser):
     pay_patience = 0.5
 
     def tap(self, j) -> Reading:
-        v, _ = retry_loop(lambda n: self.place_once(j), self.place_policy, self.jitter, gevent.sleep)
+        v, _ = retry_loop(lambda n: self.place_once(j), self.place_retry(), self.jitter, gevent.sleep)
         return v
 
     @task

@@ -1,104 +1,72 @@
-"""Typed records of a run folder: run.json (RunRecord) and ledger.meta.json (LedgerMeta) round-trip, and run
-folders written before a key existed still read and re-audit (`dinerush audit RUN`)."""
+"""The audit half of the adapter contract, with a fake adapter: what collect() reads, leaves out and names absent."""
 from __future__ import annotations
-
-import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from faults.schedule import parse_schedule
-from harness.audit.evidence import ScheduledFault
-from harness.errors import UsageError
-from harness.profiles import MIN_PAID_CI_GATE, profile
-from harness.records import RunRecord
-from harness.report.slo import SLOConfig
-from harness.session import RunOptions
-from scenarios.ledger_sink import LedgerMeta, LedgerWriter, NodeCounts
+from harness.audit.history import Backlog, ChargeRow, OrderRow, TicketRow
+from harness.errors import SetupError
+from harness.records import PAID, PAYMENT_PENDING, RecordsAdapter, collect, http_json
+from scenarios.ledger import Item
 
-REPO = Path(__file__).resolve().parents[2]
-ONE_FAULT = 'name = "one"\n[[fault]]\nat = 2\nfor = 3\nuse = "kitchen_drop"\nform = "down"\nside = "publish"\n'
+CART = (Item("D01", 1, 500),)
 
 
-def test_a_run_record_round_trips_through_run_json(tmp_path):
-    opts = RunOptions(profile=profile("ci-gate"), seed=3, bugs=("no-idempotency",), out_root=tmp_path,
-                      workers=2, slo=SLOConfig(max_error_rate=0.05))
-    rec = RunRecord.start(opts, tmp_path / "r", parse_schedule(ONE_FAULT, "one.toml"))
-    assert rec.scheduled_faults == (ScheduledFault(0, "kitchen_drop", 2.0, 3.0),)
-    done = RunRecord(**{**vars(rec), "load_started": 10.0, "load_ended": 90.0, "probe": "probe ok",
-                        "events": ({"what": "drained", "wall": 95.0},), "extra": {"probe": "probe ok"}})
-    assert RunRecord.from_json(done.to_json()) == done
-    raw = json.loads(done.to_json())     # the keys earlier readers (and reports) know, with their JSON shapes
-    assert raw["scheduled_faults"] == [{"entry": 0, "use": "kitchen_drop", "at": 2.0, "for": 3.0}]
-    assert raw["profile"]["min_paid"] == MIN_PAID_CI_GATE and raw["slo"]["max_error_rate"] == 0.05
-    assert raw["bugs"] == ["no-idempotency"] and raw["events"][0]["what"] == "drained"
+class OrdersOnly(RecordsAdapter):
+    """A stack that keeps orders only (no charges, no kitchen)."""
+
+    def orders(self):
+        return [OrderRow("o1", "run-1", PAID, CART, 500, 100.0, 101.0),
+                OrderRow("o2", "run-2", PAYMENT_PENDING, CART, 500, 102.0),
+                OrderRow("o0", "old-1", PAID, CART, 500, 10.0, 11.0),          # an earlier run's order
+                OrderRow("p1", "probe-1", PAID, CART, 500, 100.5, 100.6)]      # the probe's
 
 
-def test_a_run_json_from_before_the_newer_keys_reads_with_the_values_that_run_had():
-    old = RunRecord.from_dict({"profile": {"name": "ci-gate", "schedule": "ci-gate", "users": 16}, "seed": 1})
-    assert old.profile.min_paid == MIN_PAID_CI_GATE        # its profile's floor, as the table has it
-    assert old.scheduled_faults is None                    # cannot prove its faults: a gap, never a pass
-    assert old.slo is None and old.slo_config == SLOConfig() and old.load_started is None and old.workers == 0
-    calm = RunRecord.from_dict({"profile": {"name": "calm", "schedule": "none"}})
-    assert calm.scheduled_faults == ()                     # a run without faults proves it had none
-    unknown = RunRecord.from_dict({"profile": {"name": "mine", "users": 3}})
-    assert unknown.profile.min_paid == 50 and unknown.profile.users == 3 and unknown.scheduled_faults is None
+class Everything(OrdersOnly):
+    def charges(self):
+        return [ChargeRow("c1", "o1", 500, "captured", 100.5), ChargeRow("c0", "o0", 500, "captured", 10.5),
+                ChargeRow("cp", "p1", 500, "captured", 100.55)]
+
+    def tickets(self):
+        return [TicketRow("o1", CART, 500, 101.5), TicketRow("p1", CART, 500, 100.7)]
+
+    def in_flight(self, orders=None):
+        return Backlog(outbox_unsent=3)
 
 
-@pytest.mark.parametrize("text", ["{not json", "[1, 2]"])
-def test_a_damaged_run_json_is_a_one_line_usage_error(text):
-    with pytest.raises(UsageError, match=r"^r/run.json is not .*the run folder is damaged$"):
-        RunRecord.from_json(text, where="r/run.json")
+def test_missing_systems_are_named_absent_and_the_default_settled_counts_pending_payments():
+    reads = collect(OrdersOnly())
+    assert reads.absent == ("charges", "tickets")
+    assert [o.order_id for o in reads.orders] == ["o1", "o2", "o0"]   # the probe's order is left out
+    assert reads.backlog == Backlog(payments_pending=1)
 
 
-def test_the_ledger_meta_round_trips_and_an_old_one_reads(tmp_path):
-    w = LedgerWriter(tmp_path / "ledger.jsonl", tmp_path / "ledger.meta.json", run_id="r1", seed=7)
-    w.receive("local", [], started=0, recorded=0, final=True)
-    meta = LedgerMeta.from_json(w.write_meta().read_text())
-    assert LedgerMeta.from_json(meta.to_json()) == meta and meta.nodes == {"local": NodeCounts(final=True)}
-    assert (meta.conserved, meta.complete, meta.run_id, meta.seed) == (True, True, "r1", 7)
-    old = LedgerMeta.from_json('{"started": 3, "written": 3, "conserved": true}')   # before `complete`, `nodes`
-    assert old.complete is True and old.nodes == {} and old.written == 3
-    assert LedgerMeta.from_json("{}").conserved is False   # nothing proves it
-    with pytest.raises(ValueError):
-        LedgerMeta.from_json('{"nodes": {"w1": 5}}')
+def test_since_leaves_out_earlier_rows_and_a_custom_settled_is_used():
+    reads = collect(Everything(), since=50.0)
+    assert reads.absent == ()
+    assert [o.order_id for o in reads.orders] == ["o1", "o2"]
+    assert [c.charge_id for c in reads.charges] == ["c1"]
+    assert [t.order_id for t in reads.tickets] == ["o1"]
+    assert reads.backlog == Backlog(outbox_unsent=3)
 
 
-def test_an_old_run_folder_still_re_audits(tmp_path):
-    """run.json without scheduled_faults, min_paid, slo or load times; a meta without complete or nodes; ledger
-    lines without `invalid` (written before those existed): `dinerush audit RUN` judges it, and its exit is 3
-    only for what an old folder cannot prove (no SLO history), never a crash."""
-    from harness.audit.history import ChargeRow, FinalReads, OrderRow, TicketRow
-    from scenarios.ledger import Item, LedgerEntry, Told
+def test_orders_are_required():
+    with pytest.raises(NotImplementedError):
+        collect(RecordsAdapter())
 
-    d = tmp_path / "20240101-120000-calm"
-    d.mkdir()
-    cart, t0, n = (Item("D01", 1, 1800),), 1_700_000_000.0, 60
-    lines = []
-    for i in range(n):
-        e = LedgerEntry(key=f"k{i}", kind="dine_in", items=cart, expected_total_cents=1800, order=Told.OK,
-                        order_id=f"o{i}", payment=Told.OK, started_at=t0 + i, ended_at=t0 + i + 1, worker="local")
-        raw = json.loads(e.to_json())
-        del raw["invalid"]
-        lines.append(json.dumps(raw))
-    (d / "ledger.jsonl").write_text("\n".join(lines) + "\n")
-    (d / "ledger.meta.json").write_text(json.dumps({"started": n, "written": n, "conserved": True}))
-    (d / "run.json").write_text(json.dumps({"profile": {"name": "calm", "schedule": "none", "users": 10},
-                                            "seed": 7, "target": "local", "bugs": []}))
-    (d / "final_reads.json").write_text(FinalReads(
-        tuple(OrderRow(f"o{i}", f"k{i}", "PAID", cart, 1800, t0 + i, t0 + i + 1) for i in range(n)),
-        tuple(ChargeRow(f"ch{i}", f"o{i}", 1800, "captured", t0 + i) for i in range(n)),
-        tuple(TicketRow(f"o{i}", cart, 1800, t0 + i + 2) for i in range(n)), read_at=t0 + 99).to_json())
-    p = subprocess.run([sys.executable, "-m", "harness.cli", "audit", str(d)], cwd=REPO, capture_output=True,
-                       text=True, timeout=120)
-    out = p.stdout
-    assert "Traceback" not in p.stderr, p.stderr
-    for check in ("lost", "duplicated", "unexpected", "mismatch", "stuck", "refused"):
-        assert f"ok   {check}" in out, out
-    assert p.returncode == 3 and "SLO" in out.strip().splitlines()[-1]   # no Locust history: SLOs unmeasured
-    assert "placed and paid end to end" not in out             # the floor (calm's 50) is met by 60 paid intents
-    assert "does not list the scheduled faults" not in out      # calm: no faults, so none to prove
-    summary = json.loads((d / "summary.json").read_text())
-    assert summary["audit"]["intents"] == n
+
+def test_a_missing_setting_names_the_key_to_add():
+    with pytest.raises(SetupError, match=r"no 'dsn' under \[adapter.settings\]"):
+        RecordsAdapter({"url": "x"}).setting("dsn")
+    assert RecordsAdapter({"dsn": "postgresql://x"}).setting("dsn") == "postgresql://x"
+
+
+def test_http_json_failure_is_one_setup_error_naming_the_url():
+    with pytest.raises(SetupError, match="127.0.0.1:9/orders"):
+        http_json("http://127.0.0.1:9/orders", timeout=1.0)
+
+
+def test_the_reference_records_name_a_missing_database_setting():
+    from harness.reference_records import ReferenceRecords
+    with pytest.raises(SetupError, match=r"no 'kitchen' under \[adapter.settings\]"):
+        ReferenceRecords({"orders": "postgresql://o", "gateway": "postgresql://g"}).tickets()
+    assert ReferenceRecords({"orders": "o", "gateway": "g", "kitchen": "k"})._queue_messages() == 0

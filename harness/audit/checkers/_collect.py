@@ -21,8 +21,18 @@ class Findings:
         timeline = ix.options.timeline
         self.blamer = Blamer(ix, timeline) if timeline is not None else None
         self.clusters: dict[System, Counter[tuple[str, ...]]] = {s: Counter() for s in SYSTEMS}
+        absent = ix.reads.absent if ix.reads is not None else ()
+        self.absent = frozenset(s for s in SYSTEMS if s.value in absent)   # not applicable: nothing to judge there
+
+    @property
+    def payments(self) -> System:
+        """Where a finding about what a diner was told of a payment goes: charges, or the orders when the target
+        keeps no charges (such a finding needs no charge row, so it is never dropped as not applicable)."""
+        return System.ORDERS if System.CHARGES in self.absent else System.CHARGES
 
     def add(self, system: System, ref: str, why: str, n: int = 1) -> None:
+        if self.absent and system in self.absent:
+            return
         self.counts[system] += n
         where = self.blamer.blame(ref, system) if self.blamer is not None else ()
         if where:
@@ -34,7 +44,8 @@ class Findings:
     def result(self, note: str = "") -> CheckResult:
         total = sum(self.counts.values())
         systems = tuple(SystemCount(s, self.counts[s], tuple(self.examples[s]),
-                                    merge_clusters(Cluster(w, n) for w, n in self.clusters[s].items()))
+                                    merge_clusters(Cluster(w, n) for w, n in self.clusters[s].items()),
+                                    applicable=s not in self.absent)
                         for s in SYSTEMS)
         if total:
             verdict = Verdict.INVALID        # a definite violation stands even if other things are unknown

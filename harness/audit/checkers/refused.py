@@ -30,5 +30,5 @@ def check(ix: Index) -> CheckResult:
             card = e.extra.get("card", "tok_visa")
             if card == "tok_declined" or (e.order_id is not None and e.order_id in ix.injected_declines):
                 continue
-            f.add(System.CHARGES, e.order_id or e.key, f"{card} told declined ({e.payment_reason or 'fail'})")
+            f.add(f.payments, e.order_id or e.key, f"{card} told declined ({e.payment_reason or 'fail'})")
     return f.result()

@@ -45,7 +45,7 @@ def check(ix: Index) -> CheckResult:
         f.add(System.ORDERS, "outbox", f"{b.outbox_unsent} outbox row(s) never sent to the kitchen", b.outbox_unsent)
     if b.payments_pending > pending:
         extra = b.payments_pending - pending
-        f.add(System.CHARGES, "payments_pending", f"{b.payments_pending} payment(s) pending at the end of the drain",
+        f.add(f.payments, "payments_pending", f"{b.payments_pending} payment(s) pending at the end of the drain",
               extra)
     if b.queue_messages:
         f.add(System.TICKETS, "kitchen.tickets", f"{b.queue_messages} message(s) left in the kitchen queue",

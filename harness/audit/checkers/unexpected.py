@@ -70,4 +70,4 @@ def _taken_though_invalid(f: Findings, ix: Index) -> None:
         if declined and e.payment is not None and e.payment is not FAIL:
             oid = o.order_id if o is not None else e.order_id
             if e.payment is OK or (oid is not None and ix.captured_of(oid)):
-                f.add(System.CHARGES, oid or e.key, f"tok_declined card was charged (payment told {e.payment.value})")
+                f.add(f.payments, oid or e.key, f"tok_declined card was charged (payment told {e.payment.value})")

@@ -29,10 +29,16 @@ class History:
     backlog: Backlog = field(default_factory=Backlog)
     windows: list[Window] = field(default_factory=list)
     load_end: float | None = None
+    absent: tuple[str, ...] = ()     # systems of record the target does not have ("charges", "tickets")
 
     # --- the run's timeline (seconds after T0) -------------------------------------------------
     def window(self, label: str, start: float, end: float | None) -> "History":
         self.windows.append(Window(label, T0 + start, None if end is None else T0 + end))
+        return self
+
+    def without(self, *systems: str) -> "History":
+        """A target without these systems of record: their checks are not applicable."""
+        self.absent = tuple(systems)
         return self
 
     def drain_from(self, t: float) -> "History":
@@ -98,7 +104,8 @@ class History:
 
     @property
     def reads(self) -> FinalReads:
-        return FinalReads(tuple(self.orders), tuple(self.charges), tuple(self.tickets), self.backlog)
+        return FinalReads(tuple(self.orders), tuple(self.charges), tuple(self.tickets), self.backlog,
+                          absent=self.absent)
 
     def check(self, name: str, **options) -> CheckResult:
         """One checker over this history; blamed on its timeline when it has windows or a drain."""

@@ -19,10 +19,18 @@ READS = FinalReads(
 def test_round_trip_one_row_per_line():
     text = READS.to_json()
     assert json.loads(text) == json.loads(json.dumps(dataclasses.asdict(READS)))   # the same document as before
-    assert text.count("\n") == len(READS.orders) + len(READS.charges) + len(READS.tickets) + 9
+    assert text.count("\n") == len(READS.orders) + len(READS.charges) + len(READS.tickets) + 10
     back = FinalReads.from_json(text)
     assert back == READS
     assert back.orders[0].items is back.tickets[0].items        # equal carts share one tuple
+
+
+def test_absent_systems_survive_the_round_trip(tmp_path):
+    """A target without a kitchen: 'not applicable' must not turn into 'present and empty' on re-audit."""
+    reads = dataclasses.replace(READS, tickets=(), absent=("tickets",))
+    (tmp_path / "final_reads.json").write_text(reads.to_json())
+    assert FinalReads.from_json(reads.to_json()).absent == ("tickets",)
+    assert FinalReads.read(tmp_path / "final_reads.json") == reads
 
 
 def test_older_layouts_and_empty_reads_still_load():
