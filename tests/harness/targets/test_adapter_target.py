@@ -111,16 +111,14 @@ def test_up_creates_the_declared_links_and_a_taken_listen_port_is_one_setup_erro
     text = GOOD.replace("127.0.0.1:21080", f"127.0.0.1:{edge}").replace(
         "127.0.0.1:8080", f"127.0.0.1:{app.getsockname()[1]}")
     target = AdapterTarget(options(write(tmp_path, text), "calm"))
-    target.ctx = SimpleNamespace(run_dir=tmp_path)
-    with target.up():
+    with target.up(SimpleNamespace(run_dir=tmp_path)):
         with ToxiproxyClient(target.toxiproxy_url) as client:
             proxy = client.proxies()["diner_edge"]
         assert proxy.listen == f"127.0.0.1:{edge}" and proxy.upstream.endswith(str(app.getsockname()[1]))
         existing = tmp_path / "existing"
         existing.mkdir()
         again = AdapterTarget(options(write(existing, text + f'[toxiproxy]\nurl = "{target.toxiproxy_url}"\n'), "calm"))
-        again.ctx = SimpleNamespace(run_dir=existing)
-        with again.up():
+        with again.up(SimpleNamespace(run_dir=existing)):
             pass
         with ToxiproxyClient(target.toxiproxy_url) as client:   # on an existing Toxiproxy the link stays
             assert client.proxies()["diner_edge"].listen == f"127.0.0.1:{edge}"
@@ -129,9 +127,8 @@ def test_up_creates_the_declared_links_and_a_taken_listen_port_is_one_setup_erro
     taken.listen()
     target = AdapterTarget(options(write(tmp_path, text.replace(f"127.0.0.1:{edge}",
                                                               f"127.0.0.1:{taken.getsockname()[1]}")), "calm"))
-    target.ctx = SimpleNamespace(run_dir=tmp_path)
     with pytest.raises(SetupError, match="could not create the declared links"):
-        with target.up():
+        with target.up(SimpleNamespace(run_dir=tmp_path)):
             pass
     app.close()
     taken.close()
