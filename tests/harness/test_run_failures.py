@@ -51,7 +51,7 @@ def test_a_kitchen_killed_mid_load_is_named_and_the_run_ends(root: Path) -> None
 def test_a_fault_the_server_refuses_makes_the_run_inconclusive(root: Path) -> None:
     """The schedule passes validation and the preflight (every proxy exists); then someone deletes the
     kitchen_publish proxy, so Toxiproxy answers 404 when the fault applies."""
-    sched = schedule_file(root, "publish-reset", 12, """
+    sched = schedule_file(root, "publish-reset", 24, """
 [[fault]]
 at = 6
 for = 4
@@ -59,7 +59,7 @@ use = "kitchen_drop"
 side = "publish"
 form = "reset"
 """)
-    run = Run.start(root, "refused", "calm", "--duration", "12", "--schedule", str(sched))
+    run = Run.start(root, "refused", "calm", "--duration", "24", "--schedule", str(sched))
     # Locust starts right after the preflight passed, and ~6 s before the fault is due
     run.wait_for(lambda: run.find("locust") is not None, "with Locust started", timeout=150)
     url = run.toxiproxy_url()
