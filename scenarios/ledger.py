@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from json.encoder import encode_basestring as _q  # the string quoting json.dumps(ensure_ascii=False) uses (C)
 from enum import Enum
@@ -203,6 +204,18 @@ def entry_of(d: dict, shared: Shared) -> LedgerEntry:
     )
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while millions of rows are made (it would rescan them on every allocation burst)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def read_ledger(lines: Iterable[str]) -> Iterator[LedgerEntry]:
     """Parse ledger lines; a malformed line raises ValueError naming its line number.
 
@@ -211,13 +224,8 @@ def read_ledger(lines: Iterable[str]) -> Iterator[LedgerEntry]:
     shared = Shared()
     numbered = enumerate(lines, 1)
     while batch := list(islice(numbered, _READ_BATCH)):
-        was = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             parsed = [_parse(no, line, shared) for no, line in batch if line.strip()]
-        finally:
-            if was:
-                gc.enable()
         yield from parsed
 
 

@@ -5,9 +5,9 @@ from typing import Iterable
 
 from harness.audit.checkers import CHECKERS
 from harness.audit.history import FinalReads
-from harness.audit.index import AuditOptions, Index, gc_paused
+from harness.audit.index import AuditOptions, Index
 from harness.audit.model import AuditResult, CheckResult
-from scenarios.ledger import LedgerEntry
+from scenarios.ledger import LedgerEntry, gc_paused
 
 
 def audit(ledger: Iterable[LedgerEntry] | None, reads: FinalReads | None, *,

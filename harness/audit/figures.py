@@ -10,9 +10,9 @@ from typing import Iterable
 import numpy as np
 
 from harness.audit.history import FinalReads
-from harness.audit.index import PAID, PAYMENT_PENDING, AuditOptions, Index, gc_paused
+from harness.audit.index import PAID, PAYMENT_PENDING, AuditOptions, Index
 from harness.audit.model import SYSTEMS, System
-from scenarios.ledger import LedgerEntry, Told
+from scenarios.ledger import LedgerEntry, Told, gc_paused
 
 
 @dataclass(frozen=True)

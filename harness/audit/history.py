@@ -1,15 +1,13 @@
 """Final reads of the systems of record, as the audit sees them (saved as `final_reads.json`)."""
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import orjson
 
-from scenarios.ledger import Item, Shared
+from scenarios.ledger import Item, Shared, gc_paused
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +76,7 @@ class FinalReads:
     @classmethod
     def from_json(cls, text: str) -> "FinalReads":
         """Parse to_json's text line by line (one row per line), or any other JSON of the same shape whole."""
-        with _gc_paused():
+        with gc_paused():
             if text.startswith(_ORDERS_HEAD):
                 try:
                     return cls._from_lines(_lines_of(text))
@@ -89,7 +87,7 @@ class FinalReads:
     @classmethod
     def read(cls, path: Path) -> "FinalReads":
         """`from_json` of a file, streamed: a 1M-intent run's reads never sit in memory as text too."""
-        with _gc_paused(), open(path, encoding="utf-8") as fp:
+        with gc_paused(), open(path, encoding="utf-8") as fp:
             if fp.read(len(_ORDERS_HEAD)) == _ORDERS_HEAD:
                 fp.seek(0)
                 try:
@@ -141,17 +139,6 @@ def _lines_of(text: str) -> Iterator[str]:
         yield text[pos:nl]
         pos = nl + 1
 
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Millions of new rows: the cyclic GC would rescan them all, again and again."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _order(o: dict, shared: Shared) -> OrderRow:

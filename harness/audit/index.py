@@ -11,17 +11,15 @@ Decisions (one line each):
 """
 from __future__ import annotations
 
-import gc
 import operator
 from itertools import compress
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from harness.audit.history import CAPTURED, CHARGE_STATUSES, DECLINED, ChargeRow, FinalReads, OrderRow, TicketRow
 from harness.audit.model import Timeline
-from scenarios.ledger import Item, LedgerEntry
+from scenarios.ledger import Item, LedgerEntry, gc_paused
 
 PAID = "PAID"
 PLACED = "PLACED"
@@ -284,14 +282,3 @@ class Index:
         t = self.ticket.get(order_id)
         return [t] if t is not None else []
 
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while indexing millions of rows (it would rescan them on every allocation burst)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
