@@ -21,6 +21,21 @@ def make_runs_root() -> Iterator[Path]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def cli(*args: str, timeout: float = 400) -> subprocess.CompletedProcess:
+    """`dinerush ARGS` in a child process, output captured."""
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def detached_stack_root(prefix: str) -> Iterator[Path]:
+    """A folder for `dinerush up --detach --runs ROOT`; the detached stack is brought down and the folder removed."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(root, 0o755)
+    yield root
+    cli("down", "--runs", str(root), timeout=120)
+    shutil.rmtree(root, ignore_errors=True)
+
+
 def dinerush_run(root: Path, name: str, profile: str, *args: str, timeout: float = 600) -> tuple[int, Path, dict]:
     """`dinerush run PROFILE --quiet --run-dir root/name ARGS`: its exit code, run folder and summary.json."""
     run_dir = root / name

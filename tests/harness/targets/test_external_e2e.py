@@ -3,30 +3,18 @@ through the adapter file it writes; same verdicts as the local target."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
+from e2erun import cli, detached_stack_root
+
 pytestmark = pytest.mark.slow
-
-
-def cli(*args: str, timeout: float = 400) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True,
-                          timeout=timeout)
 
 
 @pytest.fixture
 def runs():
-    root = Path(tempfile.mkdtemp(prefix="dinerush-external-"))
-    os.chmod(root, 0o755)
-    yield root
-    cli("down", "--runs", str(root), timeout=120)
-    shutil.rmtree(root, ignore_errors=True)
+    yield from detached_stack_root("dinerush-external-")
 
 
 @pytest.mark.parametrize("bug, expect_code, broken", [
