@@ -46,7 +46,7 @@ def _items(raw) -> tuple[Item, ...]:
     return tuple(Item(str(i["dish_id"]), int(i["qty"]), int(i["unit_cents"])) for i in data or ())
 
 
-def _rows(dsn: str, sql: str) -> list[tuple]:
+def sql_query(dsn: str, sql: str) -> list[tuple]:
     try:
         with psycopg.connect(dsn, connect_timeout=5, autocommit=True) as conn:
             return conn.execute(sql).fetchall()
@@ -57,27 +57,27 @@ def _rows(dsn: str, sql: str) -> list[tuple]:
 
 def read_backlog(dbs: Databases, queries: ReadQueries, queue_messages: int = 0) -> Backlog:
     return Backlog(
-        outbox_unsent=int(_rows(dbs.orders, queries.outbox_unsent)[0][0]),
+        outbox_unsent=int(sql_query(dbs.orders, queries.outbox_unsent)[0][0]),
         queue_messages=queue_messages,
-        payments_pending=int(_rows(dbs.orders, queries.payments_pending)[0][0]),
+        payments_pending=int(sql_query(dbs.orders, queries.payments_pending)[0][0]),
     )
 
 
 def read_orders(dbs: Databases, queries: ReadQueries) -> tuple[OrderRow, ...]:
     return tuple(OrderRow(str(r[0]), str(r[1]), str(r[2]), _items(r[3]), int(r[4]), float(r[5]),
                           float(r[6]) if r[6] is not None else None)
-                 for r in _rows(dbs.orders, queries.orders))
+                 for r in sql_query(dbs.orders, queries.orders))
 
 
 def read_charges(dbs: Databases, queries: ReadQueries) -> tuple[ChargeRow, ...]:
     return tuple(ChargeRow(str(r[0]), str(r[1]), int(r[2]), str(r[3]), float(r[4]),
                            bool(r[5]) if len(r) > 5 and r[5] is not None else False)
-                 for r in _rows(dbs.gateway, queries.charges))
+                 for r in sql_query(dbs.gateway, queries.charges))
 
 
 def read_tickets(dbs: Databases, queries: ReadQueries) -> tuple[TicketRow, ...]:
     return tuple(TicketRow(str(r[0]), _items(r[1]), int(r[2]), float(r[3]), int(r[4]))
-                 for r in _rows(dbs.kitchen, queries.tickets))
+                 for r in sql_query(dbs.kitchen, queries.tickets))
 
 
 PROBE_KEY_PREFIX = "probe-"   # the steady-state probe's orders are the harness's own, not diners'

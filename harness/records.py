@@ -15,7 +15,7 @@ import httpx
 
 from harness.audit.history import Backlog, ChargeRow, FinalReads, OrderRow, TicketRow
 from harness.errors import SetupError
-from harness.reads import PROBE_KEY_PREFIX, _rows
+from harness.reads import PROBE_KEY_PREFIX, sql_query
 from scenarios.ledger import Item
 
 __all__ = ["Backlog", "ChargeRow", "Item", "OrderRow", "RecordsAdapter", "TicketRow", "collect", "http_json",
@@ -27,7 +27,7 @@ PLACED, PAYMENT_PENDING, PAID, PAYMENT_FAILED = "PLACED", "PAYMENT_PENDING", "PA
 
 def sql_rows(dsn: str, query: str) -> list[tuple]:
     """Every row of `query` on PostgreSQL at `dsn`; a failure is a SetupError (the audit cannot read)."""
-    return _rows(dsn, query)
+    return sql_query(dsn, query)
 
 
 def http_json(url: str, timeout: float = 10.0) -> object:

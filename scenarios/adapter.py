@@ -18,7 +18,7 @@ from typing import ClassVar
 from scenarios.adapters import REFERENCE
 from scenarios.data import Intent, Menu
 from scenarios.ledger import Told
-from scenarios.outcome import Answer, Reading, _no_answer_or_5xx
+from scenarios.outcome import Answer, Reading, no_answer_or_5xx
 from scenarios.retry import RetryPolicy
 
 __all__ = ["Answer", "DinerAdapter", "Menu", "Intent", "Reading", "Told", "load_class", "place_retry", "unsure",
@@ -29,7 +29,7 @@ def unsure(a: Answer) -> Reading | None:
     """The answers that tell a diner nothing for sure, as every adapter should read them: no answer (a timeout,
     a reset: reason names it), a 5xx, or 408/409/425/429 → unknown, retry. None for any other answer.
     (The audit reads the reasons: "http NNN ..." is an answer the stack gave, anything else none.)"""
-    return _no_answer_or_5xx(a)
+    return no_answer_or_5xx(a)
 
 
 class DinerAdapter:

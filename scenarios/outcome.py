@@ -96,7 +96,7 @@ def _detail(body: dict | None) -> str:
     return (": " + text[:120]) if text else ""
 
 
-def _no_answer_or_5xx(a: Answer) -> Reading | None:
+def no_answer_or_5xx(a: Answer) -> Reading | None:
     if a.status is None or a.status == 0:
         return Reading(Told.UNKNOWN, True, a.error or "no answer")
     if a.status >= 500:
@@ -108,7 +108,7 @@ def _no_answer_or_5xx(a: Answer) -> Reading | None:
 
 def classify_place(a: Answer) -> Reading:
     """POST /orders: 201/200 with an order id is ok; 400/404/413/422... a definite fail; else retry, unknown."""
-    if (v := _no_answer_or_5xx(a)) is not None:
+    if (v := no_answer_or_5xx(a)) is not None:
         return v
     assert a.status is not None
     if 200 <= a.status < 300:
@@ -123,7 +123,7 @@ def classify_place(a: Answer) -> Reading:
 
 def classify_pay(a: Answer) -> Reading:
     """POST /orders/{id}/pay: 200 PAID ok; 402 (declined) and other 4xx fail; 202 PAYMENT_PENDING retry."""
-    if (v := _no_answer_or_5xx(a)) is not None:
+    if (v := no_answer_or_5xx(a)) is not None:
         return v
     assert a.status is not None
     status = (a.body or {}).get("status")
@@ -141,7 +141,7 @@ def classify_pay(a: Answer) -> Reading:
 
 def classify_status(a: Answer) -> Reading:
     """GET /orders/{id}, read after a payment stayed unknown: PAID ok, PAYMENT_FAILED fail, else still unknown."""
-    if (v := _no_answer_or_5xx(a)) is not None:
+    if (v := no_answer_or_5xx(a)) is not None:
         return v
     status = (a.body or {}).get("status")
     if a.status == 200 and status == "PAID":
