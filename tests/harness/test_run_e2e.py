@@ -26,6 +26,9 @@ CAUGHT = {
 }
 
 
+NO_LATENCY_SLO = ("--slo-place-p95-ms", "60000", "--slo-pay-p95-ms", "60000", "--slo-kitchen-p95-ms", "60000")
+
+
 def dinerush_run(root: Path, name: str, *args: str) -> tuple[int, Path, dict]:
     return e2erun.dinerush_run(root, name, "ci-gate", *args, timeout=400)
 
@@ -63,8 +66,11 @@ def test_each_seeded_defect_is_caught(runs_root: Path, bug: str) -> None:
 
 
 def test_two_local_workers_keep_every_ledger_entry_and_still_catch_a_defect(runs_root: Path) -> None:
-    code, run_dir, summary = dinerush_run(runs_root, "workers-correct", "--workers", "2")
-    assert (code, failing(summary), summary["inconclusive"]) == (0, {}, [])
+    # Three Locust processes share 2 cores with the suite's other real runs: their own CPU starvation shows as
+    # latency (a pay p95 breach once made this run exit 2 in CI), so the latency limits are lifted here; the
+    # error rate and every correctness check still count (the one-worker correct run keeps them all).
+    code, run_dir, summary = dinerush_run(runs_root, "workers-correct", "--workers", "2", *NO_LATENCY_SLO)
+    assert (code, failing(summary), summary["inconclusive"]) == (0, {}, []), summary["slos"]
     meta = json.loads((run_dir / "ledger.meta.json").read_text())
     lines = (run_dir / "ledger.jsonl").read_text().splitlines()
     assert meta["complete"] and meta["conserved"] and meta["written"] == meta["started"] == len(lines)
