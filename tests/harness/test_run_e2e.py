@@ -65,9 +65,10 @@ def test_each_seeded_defect_is_caught(runs_root: Path, bug: str) -> None:
         assert any(w.startswith("kitchen_drop") for w in bad[check]["clusters"][0]["where"]), bad[check]["clusters"]
 
 
+@pytest.mark.alone
 def test_two_local_workers_keep_every_ledger_entry_and_still_catch_a_defect(runs_root: Path) -> None:
-    # Three Locust processes share 2 cores with the suite's other real runs: their own CPU starvation shows as
-    # latency (a pay p95 breach once made this run exit 2 in CI), so the latency limits are lifted here; the
+    # Three Locust processes: beside the suite's other real runs on 2 cores they were starved (a pay p95 breach,
+    # exit 2, and once exit 3), so this test runs alone (make test) and its latency limits are lifted; the
     # error rate and every correctness check still count (the one-worker correct run keeps them all).
     code, run_dir, summary = dinerush_run(runs_root, "workers-correct", "--workers", "2", *NO_LATENCY_SLO)
     assert (code, failing(summary), summary["inconclusive"]) == (0, {}, []), summary["slos"]
@@ -77,4 +78,4 @@ def test_two_local_workers_keep_every_ledger_entry_and_still_catch_a_defect(runs
     assert sum(1 for n in meta["nodes"].values() if n["started"] > 0) >= 2   # more than one worker placed orders
 
     code, _, summary = dinerush_run(runs_root, "workers-bug", "--workers", "2", "--bug", "kitchen-no-dedupe")
-    assert code == 1 and "duplicated" in failing(summary)
+    assert code == 1 and "duplicated" in failing(summary), (code, summary["inconclusive"], list(failing(summary)))
