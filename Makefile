@@ -6,7 +6,7 @@ setup:
 
 # The unit tests, then the slow ones (real PostgreSQL, RabbitMQ, Toxiproxy, stack, Locust) three at a time:
 # a real run mostly waits on its own private stack, so three share 2 cores (measured: see README); a run with
-# several Locust processes (marked `alone`) runs afterwards by itself: starved of CPU, its workers miss heartbeats.
+# several Locust processes (marked `alone`) runs afterwards by itself (beside two other runs it failed twice).
 test: setup
 	.venv/bin/python -m pytest -m "not slow"
 	.venv/bin/python -m pytest -m "slow and not compose and not alone" -n 3 --dist worksteal
