@@ -10,7 +10,6 @@ See README "Your own stack" and `dinerush init`.
 from __future__ import annotations
 
 import socket
-import tomllib
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +18,7 @@ from urllib.parse import urlsplit
 
 from harness.errors import SetupError, UsageError
 from harness.records import RecordsAdapter, collect
-from harness.targets.common import since_load_began
-from harness.targets.external import LOCAL_HOSTS
+from harness.targets.common import read_config, require_loopback, since_load_began
 
 HOW = "see README, 'Your own stack', or run `dinerush init DIR` for a commented example"
 
@@ -48,12 +46,7 @@ class AdapterConfig:
     @classmethod
     def load(cls, path: Path, allow_remote: bool = False) -> "AdapterConfig":
         path = Path(path)
-        try:
-            raw = tomllib.loads(path.read_text())
-        except FileNotFoundError:
-            raise UsageError(f"target config {path} not found: pass --config FILE ({HOW})") from None
-        except tomllib.TOMLDecodeError as err:
-            raise UsageError(f"{path}: {err}") from None
+        raw = read_config(path, HOW)
         try:
             adapter, http = raw["adapter"], raw["http"]
             cfg = cls(path=path.resolve(), diner=cls._spec(path, str(adapter["diner"])),
@@ -65,11 +58,8 @@ class AdapterConfig:
             raise UsageError(f"{path}: missing key {err.args[0]!r} (needs [adapter].diner, [adapter].records and "
                              f"[http].diners; {HOW})") from None
         if not allow_remote:
-            for where in [cfg.diners_url, cfg.toxiproxy_url or ""] + [f"//{x.listen}" for x in cfg.links]:
-                host = urlsplit(where).hostname if where else None
-                if host is not None and host not in LOCAL_HOSTS:
-                    raise UsageError(f"{path}: {host!r} is outside 127.0.0.1: pass --allow-remote "
-                                     "if you really mean to load that host")
+            require_loopback(path, [cfg.diners_url, *([cfg.toxiproxy_url] if cfg.toxiproxy_url else []),
+                                    *(f"//{x.listen}" for x in cfg.links)])
         return cfg
 
     @staticmethod

@@ -4,11 +4,38 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import tomllib
+from pathlib import Path
+from urllib.parse import urlsplit
+
 from harness.audit.history import Backlog, FinalReads
+from harness.errors import UsageError
 from harness.reads import ReadQueries, read_backlog, read_final
 
 if TYPE_CHECKING:
     from harness.session import RunContext
+
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def read_config(path: Path, how: str) -> dict:
+    """A target config's TOML; a missing or malformed file is one usage error (`how`: where to read about it)."""
+    try:
+        return tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UsageError(f"target config {path} not found: pass --config FILE ({how})") from None
+    except tomllib.TOMLDecodeError as err:
+        raise UsageError(f"{path}: {err}") from None
+
+
+def require_loopback(path: Path, addresses: list[str]) -> None:
+    """Every address a config names is on this machine, unless --allow-remote (then this is not called)."""
+    for where in addresses:
+        host = urlsplit(where).hostname or ""
+        if host not in LOCAL_HOSTS:
+            raise UsageError(f"{path}: {host or where!r} is outside 127.0.0.1: pass --allow-remote "
+                             "if you really mean to load that host")
 
 
 def backlog_of(target, queries: ReadQueries) -> Backlog:

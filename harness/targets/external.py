@@ -7,21 +7,18 @@ faults need a Toxiproxy at `[toxiproxy].url` with proxies named as faults/topolo
 """
 from __future__ import annotations
 
-import tomllib
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import urlsplit
 
 import httpx
 
 from harness.errors import SetupError, UsageError
 from harness.probe import probe
 from harness.reads import Databases, ReadQueries
-from harness.targets.common import backlog_of, final_reads_of, since_load_began
+from harness.targets.common import backlog_of, final_reads_of, read_config, require_loopback, since_load_began
 
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 @dataclass(frozen=True)
@@ -38,12 +35,7 @@ class ExternalConfig:
 
     @classmethod
     def load(cls, path: Path, allow_remote: bool = False) -> "ExternalConfig":
-        try:
-            raw = tomllib.loads(Path(path).read_text())
-        except FileNotFoundError:
-            raise UsageError(f"target config {path} not found: pass --config FILE (see README, 'Your own stack')") from None
-        except tomllib.TOMLDecodeError as err:
-            raise UsageError(f"{path}: {err}") from None
+        raw = read_config(path, "see README, 'Your own stack'")
         try:
             http, dbs = raw["http"], raw["databases"]
             cfg = cls(
@@ -61,11 +53,7 @@ class ExternalConfig:
             raise UsageError(f"{path}: missing key {err.args[0]!r} (needs [http].orders and "
                              "[databases].orders/gateway/kitchen)") from None
         if not allow_remote:
-            for where in cfg.addresses():
-                host = urlsplit(where).hostname or ""
-                if host not in LOCAL_HOSTS:
-                    raise UsageError(f"{path}: {host or where!r} is outside 127.0.0.1: pass --allow-remote "
-                                     "if you really mean to load that host")
+            require_loopback(path, cfg.addresses())
         return cfg
 
     @staticmethod
