@@ -291,16 +291,20 @@ def load_schedule(ref: str | Path, seed: int | None = None, duration: float | No
 
 
 def _read(ref: str | Path) -> tuple[str, str, str | None]:
+    """(text, source, built-in name or None). A bare built-in name wins over a file or folder of that name in the
+    working directory (say ./ci-gate for the file); a folder is never a schedule."""
+    name = str(ref).partition(":")[0]
+    if name in builtin_names() and "/" not in str(ref):
+        res = resources.files("faults").joinpath(BUILTIN_DIR, name + ".toml")
+        return res.read_text(), f"builtin:{name}", name
     p = Path(ref)
+    if p.is_dir():
+        raise FaultError(f"schedule {p} is a folder; give a .toml file or a built-in: {', '.join(builtin_names())}")
     if p.exists():
         try:
             return p.read_text(), str(p), None
         except (OSError, UnicodeDecodeError) as err:
             raise FaultError(f"cannot read schedule {p}: {err}") from None
-    name = str(ref).partition(":")[0]
-    if name in builtin_names():
-        res = resources.files("faults").joinpath(BUILTIN_DIR, name + ".toml")
-        return res.read_text(), f"builtin:{name}", name
     if str(ref).endswith(".toml") or "/" in str(ref):
         raise FaultError(f"no schedule file {ref}; give an existing .toml path or a built-in: {', '.join(builtin_names())}")
     raise FaultError(f"unknown schedule {str(ref)!r}; built-ins: {', '.join(builtin_names())} (or a .toml path)")

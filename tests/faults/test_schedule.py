@@ -104,6 +104,16 @@ def test_empty_and_unknown_refs():
     assert "no schedule file" in str(check_schedule("/tmp/does/not/exist.toml")[0])
 
 
+def test_a_folder_or_file_named_like_a_builtin_does_not_shadow_it(tmp_path, monkeypatch):
+    """A run's output folder called ci-gate in the working directory once made `--schedule ci-gate` unreadable."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ci-gate").mkdir()
+    (tmp_path / "random").write_text("not a schedule")
+    assert load_schedule("ci-gate").name == "ci-gate" and check_schedule("random") == []
+    assert "is a folder; give a .toml file" in str(check_schedule(str(tmp_path / "ci-gate"))[0])
+    assert "not valid TOML" in check_schedule("./random")[0].message   # the file, named as a path
+
+
 def test_builtins_are_valid():
     assert builtin_names() == ["ci-gate", "ci-gate-full", "lunch-rush", "random"]
     for name in builtin_names():
