@@ -8,13 +8,14 @@
    read from the databases' own clock: a *confirmed* order is a kitchen ticket received in the window
    whose order is PAID in the orders database (placed + paid + ticket on the KDS).
 2. Locust stops, the four services stop (so they idle nothing), and pgbench's built-in TPC-B-like
-   script runs on a scratch database of the same PostgreSQL cluster (same settings: fsync=off,
-   synchronous_commit=off), over TCP on 127.0.0.1.
+   script runs on a scratch database of the same PostgreSQL cluster (same settings, read back and printed),
+   over TCP on 127.0.0.1.
 Prints both figures and their ratio. Everything started here is stopped before it exits.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import signal
@@ -55,6 +56,13 @@ def window_counts(orders_dsn: str, kitchen_dsn: str, t1: float, t2: float) -> di
         confirmed = o.execute("SELECT count(*) FROM orders WHERE status = 'PAID' AND id = ANY(%s)",
                               (ids,)).fetchone()[0]
     return {"placed": placed, "paid": paid, "tickets": len(ids), "confirmed": confirmed}
+
+
+def pg_settings(dsn: str, names: tuple[str, ...] = ("fsync", "synchronous_commit", "full_page_writes")) -> str:
+    """The durability settings the cluster really runs with, as `name=value, ...` (printed, not assumed)."""
+    import psycopg
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
+        return ", ".join(f"{n}={conn.execute(f'SHOW {n}').fetchone()[0]}" for n in names)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -133,12 +141,13 @@ def main() -> int:
             for child in stack.services.values():  # a quiet machine for pgbench; stop() later skips them
                 child.stop()
             tps, pg_cmd = run_pgbench(stack, run_dir, args.scale, args.clients, args.jobs, args.pgbench_seconds)
+            settings = pg_settings(ep.orders_dsn)
     finally:
         if not args.keep:
             shutil.rmtree(run_dir, ignore_errors=True)
     span = t2 - t1
     ops = counts["confirmed"] / span
-    print(f"stack vs pgbench on one private PostgreSQL 15 (fsync=off, synchronous_commit=off), 2 cores, "
+    print(f"stack vs pgbench on one private PostgreSQL 15 ({settings}), {os.cpu_count()} cores, "
           f"{time.monotonic() - t_all:.0f} s in all")
     print(f"stack: {args.users} diners ({args.mix}, think 0), one Locust process at "
           f"{100 * (c2 - c1) / (w2 - w1):.0f}% of a core; window {span:.1f} s after {args.warmup:g} s warm-up:")
