@@ -2,7 +2,9 @@
 
 A finding's ref (an idempotency key, an order id, a charge id, a backlog name) is resolved through the Index to
 its intent and rows; their times (the diner's start and end, the rows' created / paid / received) make a span,
-and every window the span touches is blamed. Only findings pay: nothing here runs for a valid intent. What the
+and every window the span touches is blamed. A span that touched none is blamed on the windows that began within
+AFTER_S seconds after it (the stack was still working for the intent: relay, KDS, webhooks, reconciler — a KDS
+that crashed 4 s after a payment loses the ticket it held), and only then is it quiet. Only findings pay: nothing here runs for a valid intent. What the
 Index does not key is found at C speed on demand and kept in the Index's blame_memo for the other checkers:
 order ids told to diners among the intents with no row (one pass, on the first finding that needs it), charge
 ids by a scan per finding, or a map after a few scans.
@@ -25,7 +27,8 @@ _CHARGE_ID = operator.attrgetter("charge_id")
 class Blamer:
     """Resolves refs to the windows they overlapped, for one Index and one Timeline."""
 
-    SCANS = 8   # charge-id lookups by scanning before a charge-id map pays off
+    SCANS = 8     # charge-id lookups by scanning before a charge-id map pays off
+    AFTER_S = 5.0  # a window that began this soon after a span that touched none is still blamed
 
     def __init__(self, ix: Index, timeline: Timeline) -> None:
         self.ix = ix
@@ -46,6 +49,9 @@ class Blamer:
 
     def where(self, a: float, b: float) -> tuple[str, ...]:
         hit = tuple(w.label for w in self.windows if a <= (math.inf if w.end is None else w.end) and b >= w.start)
+        if hit:
+            return hit
+        hit = tuple(w.label for w in self.windows if b < w.start <= b + self.AFTER_S)
         if hit:
             return hit
         if self.load_end is not None and b > self.load_end:
