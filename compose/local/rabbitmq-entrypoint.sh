@@ -1,7 +1,8 @@
 #!/bin/sh
 # Write the default user into rabbitmq.conf (as the official image does), share the node's Erlang cookie with
 # root (the healthcheck and `rabbitmqctl` run as root through docker exec), then exec the server as the
-# rabbitmq user (setpriv execs: SIGTERM reaches the node). Epmd and distribution bind 127.0.0.1.
+# rabbitmq user (setpriv execs: SIGTERM reaches the node). Epmd and distribution bind 127.0.0.1. The node logs
+# to stdout, as the official image's does (RABBITMQ_LOGS=-), so the container log holds what each boot recovered.
 set -eu
 [ "${1:-rabbitmq-server}" = rabbitmq-server ] || exec "$@"
 home=/var/lib/rabbitmq
@@ -13,6 +14,6 @@ if [ ! -s "$home/.erlang.cookie" ]; then
 fi
 cp "$home/.erlang.cookie" /root/.erlang.cookie && chmod 400 /root/.erlang.cookie
 dist_on_loopback='-kernel inet_dist_use_interface {127,0,0,1}'
-export HOME="$home" ERL_EPMD_ADDRESS="${ERL_EPMD_ADDRESS:-127.0.0.1}" \
+export HOME="$home" RABBITMQ_LOGS="${RABBITMQ_LOGS:--}" ERL_EPMD_ADDRESS="${ERL_EPMD_ADDRESS:-127.0.0.1}" \
   RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="${RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS:-$dist_on_loopback}"
 exec setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups /usr/lib/rabbitmq/bin/rabbitmq-server

@@ -2,8 +2,10 @@
 
 Services are SIGKILLed; the broker gets SIGTERM (a node stop: its volume keeps durable queues); PostgreSQL gets
 SIGQUIT (immediate shutdown: crash recovery on start). `start` returns once the service's healthcheck passes
-again; every wait is bounded and a part that does not come back is a FaultError naming it and the logs folder.
-Unit-tested against a faked SDK; tests/compose/test_compose_e2e.py crashes a real kitchen container through it.
+again; a pause or unpause is read back from the engine (the container's state); every wait is bounded and a part
+that does not come back is a FaultError naming it and the logs folder. Unit-tested against a faked SDK; on a real
+engine in tests/compose/ (test_compose_e2e.py: a kitchen crash; test_compose_process_faults.py: pause, broker
+restart, database restart, and Ctrl-C during a pause).
 """
 from __future__ import annotations
 
@@ -57,20 +59,32 @@ class ComposeProcesses:
 
     def pause(self, part: str) -> str:
         self.check(part, ("pause",))
-        names = self._sdk(part, lambda: self.stack.container_pause(part))
+        names = self._sdk(part, lambda: self.stack.container_pause(part), "could not be paused")
+        self._expect(part, "paused", "after docker pause")
         return f"{part} paused ({', '.join(names)})"
 
     def resume(self, part: str) -> str:
         self.check(part, ("resume",))
-        self._sdk(part, lambda: self.stack.container_unpause(part))
+        self._sdk(part, lambda: self.stack.container_unpause(part), "could not be unpaused")
+        self._expect(part, "running", "after docker unpause")
         return f"{part} unpaused"
 
     def held(self) -> frozenset[str]:
         """Parts down on purpose right now: not "dead" for the run's dead-service check."""
         return frozenset(self.down)
 
-    def _sdk(self, part: str, action):
+    def _expect(self, part: str, status: str, when: str) -> None:
+        """The engine's own word on the part's containers (State.Status): a change it did not make is a FaultError."""
+        wrong = [f"{c.name} is {_status(c)}" for c in self.stack.containers(part) if _status(c) != status]
+        if wrong:
+            raise FaultError(f"{part} not {status} {when}: {', '.join(wrong)}")
+
+    def _sdk(self, part: str, action, failed: str = "did not come back"):
         try:
             return action()
         except SetupError as err:
-            raise FaultError(f"{part} did not come back: {err}") from None
+            raise FaultError(f"{part} {failed}: {err}") from None
+
+
+def _status(container) -> str:
+    return (container.attrs.get("State") or {}).get("Status", "unknown")

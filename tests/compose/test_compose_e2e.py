@@ -3,56 +3,20 @@ network at 127.0.0.1. The correct stack passes ci-gate; a KDS container SIGKILLe
 seeded write-behind defect (exit 1); Ctrl-C while the containers start removes the project. Logs are collected."""
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from composerun import NO_LATENCY_SLO, finish, project_containers, start_run
 from e2erun import applied_and_healed, failing
 
 from harness.runtime.compose_settings import STACK_SERVICES
-from harness.targets.compose import project_name
 
 # the first test of a cold data root also builds the images (minutes): more than the suite's 600 s default
 pytestmark = [pytest.mark.slow, pytest.mark.compose, pytest.mark.timeout(2400)]
-
-REPO = Path(__file__).resolve().parents[2]
-RUN_TIMEOUT = 900.0   # no run below may take this long on 2 shared cores; hitting it means the harness hung
-PROJECT_LABEL = "com.docker.compose.project"
-# Tests never assert timings: latency SLOs are lifted (a cold image build or three other engineers' runs on the
-# 2 shared cores pushed pay p95 to 2.9 s once); the error-rate SLO and every correctness invariant still count.
-NO_LATENCY_SLO = ("--slo-place-p95-ms", "60000", "--slo-pay-p95-ms", "60000", "--slo-kitchen-p95-ms", "60000")
-
-
-def start_run(env: dict[str, str], run_dir: Path, *args: str) -> tuple[subprocess.Popen, Path]:
-    """`dinerush run ARGS --target compose` in its own session (as a shell's foreground job), stderr to a file."""
-    err_path = run_dir.parent / f"{run_dir.name}.stderr"
-    with open(err_path, "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "run", *args, "--target", "compose",
-                                 "--run-dir", str(run_dir)], stdout=subprocess.DEVNULL, stderr=err,
-                                stdin=subprocess.DEVNULL, cwd=REPO, env={**env, "PYTHONUNBUFFERED": "1"},
-                                start_new_session=True)
-    return proc, err_path
-
-
-def finish(proc: subprocess.Popen, err_path: Path, run_dir: Path) -> tuple[int, dict]:
-    try:
-        code = proc.wait(timeout=RUN_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise AssertionError(f"run did not end in {RUN_TIMEOUT:g}s: {err_path.read_text()[-2000:]}") from None
-    summary = run_dir / "summary.json"
-    assert summary.exists(), f"no summary.json (exit {code}); stderr: {err_path.read_text()[-3000:]}"
-    return code, json.loads(summary.read_text())
-
-
-def project_containers(client, run_dir: Path) -> list:
-    return client.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={project_name(run_dir)}"})
 
 
 def assert_logs_collected(run_dir: Path) -> None:

@@ -41,6 +41,22 @@ def test_pause_then_resume(tmp_path):
     assert by_service(items, "gateway").calls == ["pause", "unpause"]
 
 
+def test_a_pause_or_unpause_the_engine_did_not_make_is_a_fault_error_naming_the_container(tmp_path, monkeypatch):
+    """pause and resume read the container's state back from the engine, as every fault change is read back."""
+    items = stack_containers()
+    stack, _, _ = make_stack(tmp_path, items)
+    procs = ComposeProcesses(stack)
+    gateway = by_service(items, "gateway")
+    monkeypatch.setattr(gateway, "pause", lambda: gateway.calls.append("pause"))      # the engine ignores it
+    with pytest.raises(FaultError, match=r"^gateway not paused after docker pause: dinerush-gateway-1 is running$"):
+        procs.pause("gateway")
+    monkeypatch.undo()
+    procs.pause("gateway")
+    monkeypatch.setattr(gateway, "unpause", lambda: gateway.calls.append("unpause"))  # stays frozen
+    with pytest.raises(FaultError, match=r"^gateway not running after docker unpause: dinerush-gateway-1 is paused$"):
+        procs.resume("gateway")
+
+
 def test_start_waits_for_the_healthcheck_and_a_part_that_stays_unhealthy_is_a_fault_error(tmp_path):
     items = stack_containers()
     stack, _, clock = make_stack(tmp_path, items)
