@@ -147,7 +147,7 @@ def write_run(run_dir: Path, ledger: list[LedgerEntry], reads: FinalReads, n_win
 def audit_child(run_dir: Path) -> int:
     """In a fresh process: audit the run folder as `dinerush audit RUN` does; one JSON line of figures."""
     from harness.audit.evidence import ScheduledFault, evidence
-    from harness.finish import fault_windows, load_ledger, load_reads
+    from harness.finish import fault_windows, load_run
     from harness.report.where import timeline as audit_timeline
 
     wall, cpu = [time.perf_counter()], [time.process_time()]
@@ -158,22 +158,22 @@ def audit_child(run_dir: Path) -> int:
 
     run = json.loads((run_dir / "run.json").read_text())
     stamps = json.loads((run_dir / "timeline.json").read_text())
-    entries, problems = load_ledger(run_dir)
-    lap()
-    reads = load_reads(run_dir)
+    loaded = load_run(run_dir, fast="--python" not in sys.argv)
+    problems = loaded.problems
     lap()
     windows = fault_windows(stamps, run["load_started"])
-    ix = Index.build(entries, reads, AuditOptions(timeline=audit_timeline(windows, run["load_started"],
-                                                                          run["load_ended"])))
+    ix = loaded.index(AuditOptions(timeline=audit_timeline(windows, run["load_started"], run["load_ended"])))
     lap()
-    result = audit(entries, reads, index=ix)
+    result = audit(None, None, index=ix)
     ev = evidence(ix, min_paid=1, scheduled=[ScheduledFault.from_dict(d) for d in run["scheduled_faults"]],
                   stamps=stamps, slos=[], expected_slos=[])
     lap()
-    figs = figures(entries, reads, index=ix)
+    figs = figures(None, None, index=ix)
     lap()
     print(json.dumps({
-        "phases": ["ledger", "final reads", "index", "checkers+blame+evidence", "figures"],
+        "phases": ["load (ledger + final reads)", "index", "checkers+blame+evidence", "figures"],
+        "path": "columnar" if loaded.clean is not None else "python",
+        "clean": loaded.clean.intents if loaded.clean is not None else 0, "suspect": len(ix.entries),
         "wall": [b - a for a, b in zip(wall, wall[1:])], "cpu": [b - a for a, b in zip(cpu, cpu[1:])],
         "problems": problems, "gaps": list(ev.gaps), "paid_end_to_end": ev.paid_end_to_end,
         "kitchen_p95_ms": figs.kitchen_latency.p95_ms,

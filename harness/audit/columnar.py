@@ -1,0 +1,262 @@
+"""The audit's columnar fast path: DuckDB reads a run's ledger and final reads, proves most intents clean, and only
+the rest become Python objects for the Index and the checkers (whose semantics stay the only ones).
+
+A conservative filter: it removes work, never a verdict. An intent is clean (CLEAN_SQL) when every row of it is
+the plain happy path, so that no checker, blame, figure or evidence rule could say anything about it but count it.
+Everything else — suspect intents, rows of no intent, repeated keys, unknown charge statuses, the backlog — is
+parsed by the usual Python loaders from its own lines and audited as before; the clean ones are added back as
+counts (harness.audit.clean). Values are compared as their JSON text where the Python loaders keep the raw value,
+so "equal here" always means "equal there". Anything this path cannot vouch for (an odd file, ids that are not
+plain strings, a name used as two kinds of id, a system the target lacks) returns None: the caller takes the full
+Python path.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from itertools import compress
+from pathlib import Path
+
+import numpy as np
+
+from harness.audit.clean import CleanPart, Whole
+from harness.audit.history import FinalReads
+from scenarios.ledger import LedgerEntry, read_ledger
+
+log = logging.getLogger(__name__)
+
+# One row per line, as text: a separator and no quoting that JSON lines never contain (control characters are
+# escaped in JSON), so a row is exactly a line.
+_LINES = ("read_csv({path}, sep='\x1f', quote='', escape='', header=false, auto_detect=false, "
+          "columns={{'line': 'VARCHAR'}}, max_line_size=16777216)")
+
+# Fields the Python loaders keep raw (ids, statuses, amounts, items) are read as JSON text and compared as text;
+# fields they convert (told, attempts, times) are read typed and checked below.
+_LEDGER = """
+CREATE TABLE l AS SELECT j.key::VARCHAR AS key, j.kind::VARCHAR AS kind, j.items::VARCHAR AS items,
+  j.expected_total_cents::VARCHAR AS total, j."order" AS told, j.order_id::VARCHAR AS order_id, j.payment AS payment,
+  j.order_attempts AS oa, j.payment_attempts AS pa, j.started_at AS started, j.ended_at AS ended,
+  j.extra::VARCHAR AS extra, j.invalid::VARCHAR AS invalid
+FROM (SELECT from_json(line, '{"key":"JSON","kind":"JSON","items":"JSON","expected_total_cents":"JSON",
+  "order":"VARCHAR","order_id":"JSON","payment":"VARCHAR","order_attempts":"DOUBLE","payment_attempts":"DOUBLE",
+  "started_at":"DOUBLE","ended_at":"DOUBLE","extra":"JSON","invalid":"JSON"}') AS j FROM LINES)
+"""
+
+# Final reads (FinalReads.to_json): a row per line, told apart by its first field; k = 3 for the few other lines.
+_READS = """
+CREATE TABLE r AS SELECT k,
+  CASE WHEN k = 0 THEN from_json(body, '{"order_id":"JSON","key":"JSON","status":"JSON","items":"JSON",
+    "total_cents":"JSON","created_at":"JSON","paid_at":"DOUBLE"}') END AS o,
+  CASE WHEN k = 1 THEN from_json(body, '{"charge_id":"JSON","merchant_ref":"JSON","amount_cents":"JSON",
+    "status":"JSON","created_at":"JSON"}') END AS c,
+  CASE WHEN k = 2 THEN from_json(body, '{"order_id":"JSON","items":"JSON","total_cents":"JSON",
+    "received_at":"DOUBLE","deliveries":"DOUBLE"}') END AS t,
+  CASE WHEN k = 3 THEN line END AS other
+FROM (SELECT line, CASE WHEN ends_with(line, ',') THEN substr(line, 1, length(line) - 1) ELSE line END AS body,
+  CASE WHEN starts_with(line, '{"order_id":') AND contains(line, ',"key":') THEN 0
+       WHEN starts_with(line, '{"charge_id":') THEN 1
+       WHEN starts_with(line, '{"order_id":') THEN 2 ELSE 3 END AS k
+  FROM LINES)
+"""
+
+_VIEWS = """
+CREATE VIEW o AS SELECT rowid AS n, o.order_id::VARCHAR AS id, o.key::VARCHAR AS key, o.status::VARCHAR AS status,
+  o.items::VARCHAR AS items, o.total_cents::VARCHAR AS total, o.created_at::VARCHAR AS created, o.paid_at AS paid_at
+  FROM r WHERE k = 0;
+CREATE VIEW c AS SELECT rowid AS n, c.charge_id::VARCHAR AS cid, c.merchant_ref::VARCHAR AS ref,
+  c.amount_cents::VARCHAR AS amount, c.status::VARCHAR AS status, c.created_at::VARCHAR AS created FROM r WHERE k = 1;
+CREATE VIEW t AS SELECT rowid AS n, t.order_id::VARCHAR AS id, t.items::VARCHAR AS items,
+  t.total_cents::VARCHAR AS total, t.received_at AS received, t.deliveries AS deliveries FROM r WHERE k = 2;
+"""
+
+# A plain id: a JSON string without escapes (the Python loaders keep the raw value; two spellings of one string, or
+# a number, would compare differently there than as text here).
+_ID = "(starts_with({x}, '\"') AND NOT contains({x}, '\\'))"
+
+# Rows this path cannot vouch for: any one sends the whole audit down the Python path (which says what is wrong).
+_ODD = f"""
+SELECT
+ (SELECT count(*) FROM l WHERE key IS NULL OR kind IS NULL OR items IS NULL OR total IS NULL OR told IS NULL
+   OR oa IS NULL OR pa IS NULL OR started IS NULL OR ended IS NULL OR oa <> trunc(oa) OR pa <> trunc(pa)
+   OR NOT {_ID.format(x='key')} OR NOT {_ID.format(x='kind')}
+   OR (order_id IS NOT NULL AND NOT {_ID.format(x='order_id')})
+   OR told NOT IN ('ok', 'fail', 'unknown') OR (payment IS NOT NULL AND payment NOT IN ('ok', 'fail', 'unknown'))),
+ (SELECT count(*) FROM o WHERE id IS NULL OR key IS NULL OR status IS NULL OR items IS NULL OR total IS NULL
+   OR created IS NULL OR NOT {_ID.format(x='id')} OR NOT {_ID.format(x='key')}),
+ (SELECT count(*) FROM c WHERE cid IS NULL OR ref IS NULL OR amount IS NULL OR status IS NULL OR created IS NULL
+   OR NOT {_ID.format(x='cid')} OR NOT {_ID.format(x='ref')}),
+ (SELECT count(*) FROM t WHERE id IS NULL OR items IS NULL OR total IS NULL OR received IS NULL
+   OR NOT {_ID.format(x='id')} OR (deliveries IS NOT NULL AND deliveries <> trunc(deliveries))),
+ (SELECT count(*) FROM (SELECT name FROM (
+     SELECT DISTINCT key AS name, 0 AS kind FROM l
+     UNION ALL SELECT DISTINCT name, 1 FROM (SELECT id AS name FROM o UNION SELECT order_id FROM l
+       WHERE order_id IS NOT NULL UNION SELECT ref FROM c UNION SELECT id FROM t)
+     UNION ALL SELECT DISTINCT cid, 2 FROM c
+     UNION ALL SELECT unnest(['"outbox"', '"payments_pending"', '"kitchen.tickets"']), 3)
+   GROUP BY name HAVING count(*) > 1))
+"""
+
+# The clean intents: one line per condition; each is what some checker, blame, figure or evidence rule reads.
+CLEAN_SQL = """
+CREATE TABLE clean AS
+WITH lk AS (SELECT key FROM l GROUP BY key HAVING count(*) = 1),                 -- key not repeated in the ledger
+ told AS (SELECT order_id, count(*) AS n FROM l WHERE order_id IS NOT NULL GROUP BY order_id),
+ ok1 AS (SELECT key FROM o GROUP BY key HAVING count(*) = 1),                     -- one order row under the key
+ oid1 AS (SELECT id FROM o GROUP BY id HAVING count(*) = 1),                      -- its order id on no other row
+ cid1 AS (SELECT cid FROM c GROUP BY cid HAVING count(*) = 1),                    -- charge id on one row only
+ cref AS (SELECT ref, count(*) AS rows, any_value(n) AS n, any_value(cid) AS cid, any_value(amount) AS amount,
+   any_value(status) AS status FROM c GROUP BY ref),
+ tref AS (SELECT id, count(*) AS rows, any_value(n) AS n, any_value(items) AS items, any_value(total) AS total,
+   any_value(received) AS received FROM t GROUP BY id)
+SELECT l.rowid AS ln, o.n AS orow, cref.n AS crow, tref.n AS trow, l.told, l.payment, o.paid_at, tref.received
+FROM l JOIN lk ON lk.key = l.key JOIN o ON o.key = l.key JOIN ok1 ON ok1.key = o.key JOIN oid1 ON oid1.id = o.id
+  LEFT JOIN told ON told.order_id = o.id LEFT JOIN cref ON cref.ref = o.id LEFT JOIN tref ON tref.id = o.id
+WHERE l.told IN ('ok', 'unknown')                                                 -- not refused, not unexpected
+  AND coalesce(l.invalid, '[]') = '[]'                                            -- not made invalid on purpose
+  AND (l.extra IS NULL OR (starts_with(l.extra, '{') AND NOT contains(l.extra, 'tok_declined')
+       AND NOT contains(l.extra, '\\')))                                          -- no tok_declined card
+  AND (l.order_id IS NULL OR l.order_id = o.id)                                   -- identity: told id is its order
+  AND coalesce(told.n, 0) = (l.order_id IS NOT NULL)::INT                         -- no other intent told this id
+  AND regexp_full_match(l.total, '-?[0-9]+') AND o.total = l.total                -- order total = cart total
+  AND o.items = l.items                                                           -- order items = cart, same text
+  AND ((l.payment IN ('ok', 'unknown') AND o.status = '"PAID"'                    -- paid end to end:
+        AND cref.rows = 1 AND cref.status = '"captured"' AND cref.amount = o.total -- one charge, captured, = total
+        AND cref.cid IN (SELECT cid FROM cid1)
+        AND tref.rows = 1 AND tref.total = o.total AND tref.items = o.items)      -- one ticket, = the order
+    OR (l.payment IS NULL AND o.status = '"PLACED"'                               -- or never paid: PLACED,
+        AND cref.rows IS NULL AND tref.rows IS NULL))                             -- no charge row, no ticket
+"""
+
+
+@dataclass(frozen=True)
+class Split:
+    """A run folder split by the fast path: the suspect part as Python objects, the clean part as counts."""
+
+    entries: list[LedgerEntry]
+    reads: FinalReads
+    clean: CleanPart
+
+
+def _connect():
+    import duckdb   # imported here: only the fast path needs it
+
+    con = duckdb.connect(config={"threads": max(1, min(4, __import__("os").cpu_count() or 1))})
+    con.execute("SET preserve_insertion_order = true")
+    return con
+
+
+def _lines_of(path: Path) -> str:
+    return _LINES.format(path="'" + str(path).replace("'", "''") + "'")
+
+
+def split_run(ledger_path: Path, reads_path: Path) -> Split | None:
+    """The run's ledger and final reads split into suspect (Python objects) and clean (counts); None when this path
+    cannot vouch for the files (the caller audits them the usual way)."""
+    try:
+        return _split(ledger_path, reads_path)
+    except Exception as err:   # noqa: BLE001 — any failure here means: take the Python path, which reports it
+        log.debug("columnar audit path not taken for %s: %s: %s", reads_path.parent, type(err).__name__, err)
+        return None
+
+
+def _split(ledger_path: Path, reads_path: Path) -> Split | None:
+    con = _connect()
+    try:
+        con.execute(_LEDGER.replace("LINES", _lines_of(ledger_path)))
+        con.execute(_READS.replace("LINES", _lines_of(reads_path)))
+        con.execute(_VIEWS)
+        why = _layout_problem(con)
+        if why is None:
+            odd = con.execute(_ODD).fetchone()
+            why = f"rows it cannot vouch for (ledger, orders, charges, tickets, shared names): {odd}" if any(odd) \
+                else None
+        if why is not None:
+            log.debug("columnar audit path not taken for %s: %s", reads_path.parent, why)
+            return None
+        con.execute(CLEAN_SQL)
+        clean = _clean_part(con)
+        n_ledger = con.execute("SELECT count(*) FROM l").fetchone()[0]
+        n_reads = con.execute("SELECT count(*) FROM r").fetchone()[0]
+        ledger_mask = _mask(n_ledger, con.execute("SELECT ln FROM clean").fetchnumpy()["ln"])
+        reads_mask = _mask(n_reads, np.concatenate([
+            con.execute(f"SELECT {c} FROM clean WHERE {c} IS NOT NULL").fetchnumpy()[c]
+            for c in ("orow", "crow", "trow")]))
+    finally:
+        con.close()
+    entries = list(read_ledger(_selected(ledger_path, ledger_mask)))
+    reads = FinalReads._from_lines(line.rstrip("\n") for line in _selected(reads_path, reads_mask))
+    return Split(entries, reads, clean)
+
+
+def _layout_problem(con) -> str | None:
+    """The final reads laid out as FinalReads.to_json writes them (the only layout the row kinds can be told by)."""
+    other = con.execute("SELECT rowid, other FROM r WHERE k = 3 ORDER BY rowid").fetchall()
+    texts = [t for _, t in other]
+    if len(texts) != 10 or texts[:6] != ['{"orders":[', "],", '"charges":[', "],", '"tickets":[', "],"] \
+            or not texts[6].startswith('"backlog":') or not texts[7].startswith('"read_at":') \
+            or not texts[8].startswith('"absent":[]') or texts[9] != "}":
+        return "final reads not laid out as FinalReads.to_json writes them (or a table is empty, or systems absent)"
+    at = [n for n, _ in other]
+    spans = con.execute("SELECT k, min(rowid), max(rowid), count(*) FROM r WHERE k < 3 GROUP BY k ORDER BY k").fetchall()
+    if [k for k, *_ in spans] != [0, 1, 2]:
+        return "a table of the final reads is empty"
+    bounds = [(at[0], at[1]), (at[2], at[3]), (at[4], at[5])]
+    for (k, lo, hi, n), (start, end) in zip(spans, bounds):
+        if not (start < lo and hi < end and n == end - start - 1):
+            return f"final reads: rows of table {k} outside their section"
+    return None
+
+
+def _clean_part(con) -> CleanPart:
+    (n, paid_e2e, orders_ok, paid_ok, paid_recovered, unpaid) = con.execute("""
+        SELECT count(*), count(*) FILTER (WHERE told = 'ok' AND payment = 'ok'),
+          count(*) FILTER (WHERE told = 'ok'), count(*) FILTER (WHERE payment = 'ok'),
+          count(*) FILTER (WHERE payment = 'unknown'), count(*) FILTER (WHERE payment IS NULL) FROM clean""").fetchone()
+    lags = con.execute("SELECT paid_at, received FROM clean WHERE payment IS NOT NULL AND paid_at IS NOT NULL") \
+        .fetchnumpy()
+    paid = paid_ok + paid_recovered
+    return CleanPart(intents=n, orders=n, captured=paid, tickets=paid, paid_end_to_end=paid_e2e,
+                     orders_ok=orders_ok, paid_ok=paid_ok, paid_recovered=paid_recovered, unpaid=unpaid,
+                     kitchen_paid=np.asarray(lags["paid_at"], dtype=float),
+                     kitchen_received=np.asarray(lags["received"], dtype=float), whole=_whole(con))
+
+
+def _first_seen(con, column: str, none: str | None = None) -> dict[str, int]:
+    rows = con.execute(f"SELECT {column}, count(*), min(rowid) AS first FROM l GROUP BY {column} ORDER BY first") \
+        .fetchall()
+    return {(v if v is not None else none): k for v, k, _ in rows}
+
+
+def _whole(con) -> Whole:
+    kinds = con.execute("SELECT kind, count(*) FROM l GROUP BY kind").fetchall()
+    (n, o_ret, o_extra, p_ret, p_extra, first) = con.execute("""
+        SELECT count(*), count(*) FILTER (WHERE oa > 1), coalesce(sum(oa - 1) FILTER (WHERE oa > 1), 0),
+          count(*) FILTER (WHERE pa > 1), coalesce(sum(pa - 1) FILTER (WHERE pa > 1), 0), coalesce(min(started), 0.0)
+        FROM l""").fetchone()
+    t_red, t_extra = con.execute("""
+        SELECT count(*) FILTER (WHERE coalesce(deliveries, 1) > 1),
+          coalesce(sum(deliveries - 1) FILTER (WHERE coalesce(deliveries, 1) > 1), 0) FROM t""").fetchone()
+    import orjson
+
+    return Whole(intents=n, intents_by_kind=dict(sorted((orjson.loads(k), c) for k, c in kinds)),
+                 told_order=_first_seen(con, "told"), told_payment=_first_seen(con, "payment", "none"),
+                 order_retried=o_ret, order_extra_attempts=int(o_extra), payment_retried=p_ret,
+                 payment_extra_attempts=int(p_extra), kitchen_redelivered_tickets=t_red,
+                 kitchen_redeliveries=int(t_extra), first_started=float(first))
+
+
+def _mask(n: int, clean_rows: np.ndarray) -> bytes:
+    """One byte per line: 1 for a line the Python path must read (everything but the clean rows)."""
+    keep = np.ones(n, dtype=np.uint8)
+    keep[np.asarray(clean_rows, dtype=np.int64)] = 0
+    return keep.tobytes()
+
+
+def _selected(path: Path, mask: bytes):
+    """The lines of `path` whose mask byte is 1, decoded; the file must have exactly len(mask) lines (else the
+    rows were not the lines, and ValueError sends the audit down the Python path)."""
+    with open(path, "rb") as fp:
+        picked = [b.decode("utf-8") for b in compress(fp, mask + b"\x01")]   # the 1 past the end: a line too many
+    if len(picked) != mask.count(1):
+        raise ValueError(f"{path.name}: its lines are not the rows read")
+    return picked
