@@ -13,6 +13,8 @@ Python path.
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from dataclasses import dataclass
 from itertools import compress
 from pathlib import Path
@@ -30,69 +32,90 @@ log = logging.getLogger(__name__)
 _LINES = ("read_csv({path}, sep='\x1f', quote='', escape='', header=false, auto_detect=false, "
           "columns={{'line': 'VARCHAR'}}, max_line_size=16777216)")
 
-# Fields the Python loaders keep raw (ids, statuses, amounts, items) are read as JSON text and compared as text;
-# fields they convert (told, attempts, times) are read typed and checked below.
-_LEDGER = """
-CREATE TABLE l AS SELECT j.key::VARCHAR AS key, j.kind::VARCHAR AS kind, j.items::VARCHAR AS items,
+# A plain id: a JSON string without escapes (the Python loaders keep the raw value; two spellings of one string, or
+# a number, would compare differently there than as text here).
+def _id(x: str) -> str:
+    return f"(starts_with({x}, '\"') AND NOT contains({x}, '\\'))"
+
+
+# An amount as the Python loaders' int(): only a plain JSON integer is taken (else NULL: never clean).
+def _int(x: str) -> str:
+    return f"CASE WHEN regexp_full_match({x}, '-?[0-9]{{1,18}}') THEN {x}::BIGINT END"
+
+
+# Items are compared by a 64-bit hash of their JSON text (the Python loaders turn equal texts into equal items).
+# The tables keep only what the clean filter and the figures read; `odd` marks a row this path cannot vouch for
+# (a missing field the Python loaders require, an id that is not a plain string, an unknown told value): one odd
+# row sends the whole audit down the Python path, which says what is wrong.
+_LEDGER = f"""
+CREATE TABLE l AS SELECT key, kind, hash(items) AS items, {_int('total')} AS total, told, order_id, payment,
+  oa, pa, started,
+  coalesce(invalid, '[]') = '[]' AND (extra IS NULL OR (starts_with(extra, '{{') AND NOT contains(extra, 'tok_declined')
+    AND NOT contains(extra, '\\'))) AS plain,
+  coalesce(key IS NULL OR kind IS NULL OR items IS NULL OR total IS NULL OR told IS NULL OR oa IS NULL OR pa IS NULL
+    OR started IS NULL OR ended IS NULL OR oa <> trunc(oa) OR pa <> trunc(pa) OR NOT {_id('key')} OR NOT {_id('kind')}
+    OR (order_id IS NOT NULL AND NOT {_id('order_id')}) OR told NOT IN ('ok', 'fail', 'unknown')
+    OR (payment IS NOT NULL AND payment NOT IN ('ok', 'fail', 'unknown')), true) AS odd
+FROM (SELECT j.key::VARCHAR AS key, j.kind::VARCHAR AS kind, j.items::VARCHAR AS items,
   j.expected_total_cents::VARCHAR AS total, j."order" AS told, j.order_id::VARCHAR AS order_id, j.payment AS payment,
   j.order_attempts AS oa, j.payment_attempts AS pa, j.started_at AS started, j.ended_at AS ended,
   j.extra::VARCHAR AS extra, j.invalid::VARCHAR AS invalid
-FROM (SELECT from_json(line, '{"key":"JSON","kind":"JSON","items":"JSON","expected_total_cents":"JSON",
+ FROM (SELECT from_json(line, '{{"key":"JSON","kind":"JSON","items":"JSON","expected_total_cents":"JSON",
   "order":"VARCHAR","order_id":"JSON","payment":"VARCHAR","order_attempts":"DOUBLE","payment_attempts":"DOUBLE",
-  "started_at":"DOUBLE","ended_at":"DOUBLE","extra":"JSON","invalid":"JSON"}') AS j FROM LINES)
+  "started_at":"DOUBLE","ended_at":"DOUBLE","extra":"JSON","invalid":"JSON"}}') AS j FROM LINES))
 """
 
-# Final reads (FinalReads.to_json): a row per line, told apart by its first field; k = 3 for the few other lines.
-_READS = """
+# Final reads (FinalReads.to_json): a row per line, told apart by its first field (k: 0 order, 1 charge, 2 ticket,
+# 3 any other line). Columns shared by the kinds: id (order id | charge id | ticket's order id), ref (order key |
+# merchant_ref), status, items, total (total | amount), at (paid_at | received_at).
+_READS = f"""
 CREATE TABLE r AS SELECT k,
-  CASE WHEN k = 0 THEN from_json(body, '{"order_id":"JSON","key":"JSON","status":"JSON","items":"JSON",
-    "total_cents":"JSON","created_at":"JSON","paid_at":"DOUBLE"}') END AS o,
-  CASE WHEN k = 1 THEN from_json(body, '{"charge_id":"JSON","merchant_ref":"JSON","amount_cents":"JSON",
-    "status":"JSON","created_at":"JSON"}') END AS c,
-  CASE WHEN k = 2 THEN from_json(body, '{"order_id":"JSON","items":"JSON","total_cents":"JSON",
-    "received_at":"DOUBLE","deliveries":"DOUBLE"}') END AS t,
-  CASE WHEN k = 3 THEN line END AS other
-FROM (SELECT line, CASE WHEN ends_with(line, ',') THEN substr(line, 1, length(line) - 1) ELSE line END AS body,
-  CASE WHEN starts_with(line, '{"order_id":') AND contains(line, ',"key":') THEN 0
-       WHEN starts_with(line, '{"charge_id":') THEN 1
-       WHEN starts_with(line, '{"order_id":') THEN 2 ELSE 3 END AS k
-  FROM LINES)
+  CASE k WHEN 0 THEN o.order_id WHEN 1 THEN c.charge_id WHEN 2 THEN t.order_id END::VARCHAR AS id,
+  CASE k WHEN 0 THEN o.key WHEN 1 THEN c.merchant_ref END::VARCHAR AS ref,
+  CASE k WHEN 0 THEN o.status WHEN 1 THEN c.status END::VARCHAR AS status,
+  hash(CASE k WHEN 0 THEN o.items WHEN 2 THEN t.items END::VARCHAR) AS items,
+  {_int("CASE k WHEN 0 THEN o.total_cents WHEN 1 THEN c.amount_cents WHEN 2 THEN t.total_cents END::VARCHAR")} AS total,
+  CASE k WHEN 0 THEN o.paid_at WHEN 2 THEN t.received_at END AS ts,
+  t.deliveries AS deliveries,
+  CASE k WHEN 3 THEN line END AS other,
+  coalesce(CASE k
+    WHEN 0 THEN o.order_id IS NULL OR o.key IS NULL OR o.status IS NULL OR o.items IS NULL OR o.total_cents IS NULL
+      OR o.created_at IS NULL OR NOT {_id('o.order_id::VARCHAR')} OR NOT {_id('o.key::VARCHAR')}
+    WHEN 1 THEN c.charge_id IS NULL OR c.merchant_ref IS NULL OR c.amount_cents IS NULL OR c.status IS NULL
+      OR c.created_at IS NULL OR NOT {_id('c.charge_id::VARCHAR')} OR NOT {_id('c.merchant_ref::VARCHAR')}
+    WHEN 2 THEN t.order_id IS NULL OR t.items IS NULL OR t.total_cents IS NULL OR t.received_at IS NULL
+      OR NOT {_id('t.order_id::VARCHAR')} OR (t.deliveries IS NOT NULL AND t.deliveries <> trunc(t.deliveries))
+    ELSE false END, true) AS odd
+FROM (SELECT k, line,
+  CASE WHEN k = 0 THEN from_json(body, '{{"order_id":"JSON","key":"JSON","status":"JSON","items":"JSON",
+    "total_cents":"JSON","created_at":"JSON","paid_at":"DOUBLE"}}') END AS o,
+  CASE WHEN k = 1 THEN from_json(body, '{{"charge_id":"JSON","merchant_ref":"JSON","amount_cents":"JSON",
+    "status":"JSON","created_at":"JSON"}}') END AS c,
+  CASE WHEN k = 2 THEN from_json(body, '{{"order_id":"JSON","items":"JSON","total_cents":"JSON",
+    "received_at":"DOUBLE","deliveries":"DOUBLE"}}') END AS t
+ FROM (SELECT line, CASE WHEN ends_with(line, ',') THEN substr(line, 1, length(line) - 1) ELSE line END AS body,
+   CASE WHEN starts_with(line, '{{"order_id":') AND contains(line, ',"key":') THEN 0
+        WHEN starts_with(line, '{{"charge_id":') THEN 1
+        WHEN starts_with(line, '{{"order_id":') THEN 2 ELSE 3 END AS k
+   FROM LINES))
 """
 
 _VIEWS = """
-CREATE VIEW o AS SELECT rowid AS n, o.order_id::VARCHAR AS id, o.key::VARCHAR AS key, o.status::VARCHAR AS status,
-  o.items::VARCHAR AS items, o.total_cents::VARCHAR AS total, o.created_at::VARCHAR AS created, o.paid_at AS paid_at
-  FROM r WHERE k = 0;
-CREATE VIEW c AS SELECT rowid AS n, c.charge_id::VARCHAR AS cid, c.merchant_ref::VARCHAR AS ref,
-  c.amount_cents::VARCHAR AS amount, c.status::VARCHAR AS status, c.created_at::VARCHAR AS created FROM r WHERE k = 1;
-CREATE VIEW t AS SELECT rowid AS n, t.order_id::VARCHAR AS id, t.items::VARCHAR AS items,
-  t.total_cents::VARCHAR AS total, t.received_at AS received, t.deliveries AS deliveries FROM r WHERE k = 2;
+CREATE VIEW o AS SELECT rowid AS n, id, ref AS key, status, items, total, ts AS paid_at FROM r WHERE k = 0;
+CREATE VIEW c AS SELECT rowid AS n, id AS cid, ref, status, total AS amount FROM r WHERE k = 1;
+CREATE VIEW t AS SELECT rowid AS n, id, items, total, ts AS received, deliveries FROM r WHERE k = 2;
 """
 
-# A plain id: a JSON string without escapes (the Python loaders keep the raw value; two spellings of one string, or
-# a number, would compare differently there than as text here).
-_ID = "(starts_with({x}, '\"') AND NOT contains({x}, '\\'))"
-
-# Rows this path cannot vouch for: any one sends the whole audit down the Python path (which says what is wrong).
-_ODD = f"""
-SELECT
- (SELECT count(*) FROM l WHERE key IS NULL OR kind IS NULL OR items IS NULL OR total IS NULL OR told IS NULL
-   OR oa IS NULL OR pa IS NULL OR started IS NULL OR ended IS NULL OR oa <> trunc(oa) OR pa <> trunc(pa)
-   OR NOT {_ID.format(x='key')} OR NOT {_ID.format(x='kind')}
-   OR (order_id IS NOT NULL AND NOT {_ID.format(x='order_id')})
-   OR told NOT IN ('ok', 'fail', 'unknown') OR (payment IS NOT NULL AND payment NOT IN ('ok', 'fail', 'unknown'))),
- (SELECT count(*) FROM o WHERE id IS NULL OR key IS NULL OR status IS NULL OR items IS NULL OR total IS NULL
-   OR created IS NULL OR NOT {_ID.format(x='id')} OR NOT {_ID.format(x='key')}),
- (SELECT count(*) FROM c WHERE cid IS NULL OR ref IS NULL OR amount IS NULL OR status IS NULL OR created IS NULL
-   OR NOT {_ID.format(x='cid')} OR NOT {_ID.format(x='ref')}),
- (SELECT count(*) FROM t WHERE id IS NULL OR items IS NULL OR total IS NULL OR received IS NULL
-   OR NOT {_ID.format(x='id')} OR (deliveries IS NOT NULL AND deliveries <> trunc(deliveries))),
+# Names used as two kinds of id (a key that is also an order id, a charge id or a backlog name...): blame resolves
+# a finding's ref by name, so such a run takes the Python path.
+_ODD = """
+SELECT (SELECT count(*) FILTER (WHERE odd) FROM l), (SELECT count(*) FILTER (WHERE odd) FROM r),
  (SELECT count(*) FROM (SELECT name FROM (
-     SELECT DISTINCT key AS name, 0 AS kind FROM l
-     UNION ALL SELECT DISTINCT name, 1 FROM (SELECT id AS name FROM o UNION SELECT order_id FROM l
+     SELECT DISTINCT key AS name FROM l
+     UNION ALL SELECT DISTINCT name FROM (SELECT id AS name FROM o UNION SELECT order_id FROM l
        WHERE order_id IS NOT NULL UNION SELECT ref FROM c UNION SELECT id FROM t)
-     UNION ALL SELECT DISTINCT cid, 2 FROM c
-     UNION ALL SELECT unnest(['"outbox"', '"payments_pending"', '"kitchen.tickets"']), 3)
+     UNION ALL SELECT DISTINCT cid FROM c
+     UNION ALL SELECT unnest(['"outbox"', '"payments_pending"', '"kitchen.tickets"']))
    GROUP BY name HAVING count(*) > 1))
 """
 
@@ -112,13 +135,12 @@ SELECT l.rowid AS ln, o.n AS orow, cref.n AS crow, tref.n AS trow, l.told, l.pay
 FROM l JOIN lk ON lk.key = l.key JOIN o ON o.key = l.key JOIN ok1 ON ok1.key = o.key JOIN oid1 ON oid1.id = o.id
   LEFT JOIN told ON told.order_id = o.id LEFT JOIN cref ON cref.ref = o.id LEFT JOIN tref ON tref.id = o.id
 WHERE l.told IN ('ok', 'unknown')                                                 -- not refused, not unexpected
-  AND coalesce(l.invalid, '[]') = '[]'                                            -- not made invalid on purpose
-  AND (l.extra IS NULL OR (starts_with(l.extra, '{') AND NOT contains(l.extra, 'tok_declined')
-       AND NOT contains(l.extra, '\\')))                                          -- no tok_declined card
+  AND l.plain                                                                     -- not made invalid on purpose,
+                                                                                  -- no tok_declined card
   AND (l.order_id IS NULL OR l.order_id = o.id)                                   -- identity: told id is its order
   AND coalesce(told.n, 0) = (l.order_id IS NOT NULL)::INT                         -- no other intent told this id
-  AND regexp_full_match(l.total, '-?[0-9]+') AND o.total = l.total                -- order total = cart total
-  AND o.items = l.items                                                           -- order items = cart, same text
+  AND o.total = l.total                                                           -- order total = cart total
+  AND o.items = l.items                                                           -- order items = cart (text hash)
   AND ((l.payment IN ('ok', 'unknown') AND o.status = '"PAID"'                    -- paid end to end:
         AND cref.rows = 1 AND cref.status = '"captured"' AND cref.amount = o.total -- one charge, captured, = total
         AND cref.cid IN (SELECT cid FROM cid1)
@@ -137,12 +159,18 @@ class Split:
     clean: CleanPart
 
 
-def _connect():
+def _connect(spill: Path):
+    """An in-memory DuckDB whose tables are compressed at each checkpoint, spilling past MEMORY_LIMIT to `spill`."""
     import duckdb   # imported here: only the fast path needs it
 
-    con = duckdb.connect(config={"threads": max(1, min(4, __import__("os").cpu_count() or 1))})
-    con.execute("SET preserve_insertion_order = true")
+    con = duckdb.connect(config={"threads": max(1, min(4, os.cpu_count() or 1)), "memory_limit": MEMORY_LIMIT,
+                                 "temp_directory": str(spill), "preserve_insertion_order": True})
+    con.execute("ATTACH ':memory:' AS audit (COMPRESS)")
+    con.execute("USE audit")
     return con
+
+
+MEMORY_LIMIT = "512MB"   # DuckDB's own share of the audit's 1 GiB: past it, joins spill to a temp folder
 
 
 def _lines_of(path: Path) -> str:
@@ -160,16 +188,22 @@ def split_run(ledger_path: Path, reads_path: Path) -> Split | None:
 
 
 def _split(ledger_path: Path, reads_path: Path) -> Split | None:
-    con = _connect()
+    with tempfile.TemporaryDirectory(prefix="dinerush-audit-") as spill:
+        return _split_in(ledger_path, reads_path, Path(spill))
+
+
+def _split_in(ledger_path: Path, reads_path: Path, spill: Path) -> Split | None:
+    con = _connect(spill)
     try:
         con.execute(_LEDGER.replace("LINES", _lines_of(ledger_path)))
+        con.execute("CHECKPOINT audit")                  # compresses the table: most of it is repeated values
         con.execute(_READS.replace("LINES", _lines_of(reads_path)))
+        con.execute("CHECKPOINT audit")
         con.execute(_VIEWS)
         why = _layout_problem(con)
         if why is None:
             odd = con.execute(_ODD).fetchone()
-            why = f"rows it cannot vouch for (ledger, orders, charges, tickets, shared names): {odd}" if any(odd) \
-                else None
+            why = f"rows it cannot vouch for (ledger, final reads, names of two kinds): {odd}" if any(odd) else None
         if why is not None:
             log.debug("columnar audit path not taken for %s: %s", reads_path.parent, why)
             return None
