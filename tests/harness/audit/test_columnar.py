@@ -60,8 +60,8 @@ def _journey(h: History, rnd: random.Random, i: int) -> None:
     elif roll == 25:
         h.intent(k, at=at).order(o, k, PAID, at=at).charge(o, at=at, amount=CART_TOTAL + 5).ticket(o, at=at)
     elif roll == 26:
-        h.intent(k, at=at).order(o, k, PAID, at=at).charge(o, at=at) \
-            .ticket(o, at=at, items=rnd.choice((OTHER_CART, REORDERED)), total=rnd.choice((CART_TOTAL, 1)))
+        items, total = rnd.choice(((OTHER_CART, CART_TOTAL), (REORDERED, CART_TOTAL), (CART, 1), (OTHER_CART, 1)))
+        h.intent(k, at=at).order(o, k, PAID, at=at).charge(o, at=at).ticket(o, at=at, items=items, total=total)
     elif roll == 27:
         h.order(f"x{i}", f"kx{i}", rnd.choice((PLACED, PAID)), at=at)        # an order of no intent
     elif roll == 28:
@@ -73,8 +73,8 @@ def _journey(h: History, rnd: random.Random, i: int) -> None:
         h.intent(k, at=at + 0.5)                                              # a repeated ledger key
     elif roll == 31 and i > 0:
         h.intent(k, order_id=f"o{i - 1}", at=at).order(o, k, PAID, at=at).charge(o, at=at).ticket(o, at=at)
-    elif roll == 32 and i > 0:
-        h.paid(k, at=at).charge(o, cid=f"ch_o{i - 1}_0", at=at)               # a charge id on two rows
+    elif roll == 32 and h.charges:
+        h.paid(k, at=at).charge(rnd.choice((o, f"nowhere{i}")), cid=h.charges[-1].charge_id, at=at)  # id on two rows
     elif roll == 33:
         h.intent(k, at=at).order(o, k, PENDING, at=at)
     elif roll == 34:
