@@ -16,7 +16,6 @@ import logging
 import os
 import tempfile
 from dataclasses import dataclass
-from itertools import compress
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +47,7 @@ def _int(x: str) -> str:
 # (a missing field the Python loaders require, an id that is not a plain string, an unknown told value): one odd
 # row sends the whole audit down the Python path, which says what is wrong.
 _LEDGER = f"""
-CREATE TABLE l AS SELECT key, kind, hash(items) AS items, {_int('total')} AS total, told, order_id, payment,
+CREATE TABLE l AS SELECT size, key, kind, hash(items) AS items, {_int('total')} AS total, told, order_id, payment,
   oa, pa, started,
   coalesce(invalid, '[]') = '[]' AND (extra IS NULL OR (starts_with(extra, '{{') AND NOT contains(extra, 'tok_declined')
     AND NOT contains(extra, '\\'))) AS plain,
@@ -59,8 +58,8 @@ CREATE TABLE l AS SELECT key, kind, hash(items) AS items, {_int('total')} AS tot
 FROM (SELECT j.key::VARCHAR AS key, j.kind::VARCHAR AS kind, j.items::VARCHAR AS items,
   j.expected_total_cents::VARCHAR AS total, j."order" AS told, j.order_id::VARCHAR AS order_id, j.payment AS payment,
   j.order_attempts AS oa, j.payment_attempts AS pa, j.started_at AS started, j.ended_at AS ended,
-  j.extra::VARCHAR AS extra, j.invalid::VARCHAR AS invalid
- FROM (SELECT from_json(line, '{{"key":"JSON","kind":"JSON","items":"JSON","expected_total_cents":"JSON",
+  j.extra::VARCHAR AS extra, j.invalid::VARCHAR AS invalid, size
+ FROM (SELECT strlen(line)::INTEGER AS size, from_json(line, '{{"key":"JSON","kind":"JSON","items":"JSON","expected_total_cents":"JSON",
   "order":"VARCHAR","order_id":"JSON","payment":"VARCHAR","order_attempts":"DOUBLE","payment_attempts":"DOUBLE",
   "started_at":"DOUBLE","ended_at":"DOUBLE","extra":"JSON","invalid":"JSON"}}') AS j FROM LINES))
 """
@@ -69,7 +68,7 @@ FROM (SELECT j.key::VARCHAR AS key, j.kind::VARCHAR AS kind, j.items::VARCHAR AS
 # 3 any other line). Columns shared by the kinds: id (order id | charge id | ticket's order id), ref (order key |
 # merchant_ref), status, items, total (total | amount), at (paid_at | received_at).
 _READS = f"""
-CREATE TABLE r AS SELECT k,
+CREATE TABLE r AS SELECT k, size,
   CASE k WHEN 0 THEN o.order_id WHEN 1 THEN c.charge_id WHEN 2 THEN t.order_id END::VARCHAR AS id,
   CASE k WHEN 0 THEN o.key WHEN 1 THEN c.merchant_ref END::VARCHAR AS ref,
   CASE k WHEN 0 THEN o.status WHEN 1 THEN c.status END::VARCHAR AS status,
@@ -86,7 +85,7 @@ CREATE TABLE r AS SELECT k,
     WHEN 2 THEN t.order_id IS NULL OR t.items IS NULL OR t.total_cents IS NULL OR t.received_at IS NULL
       OR NOT {_id('t.order_id::VARCHAR')} OR (t.deliveries IS NOT NULL AND t.deliveries <> trunc(t.deliveries))
     ELSE false END, true) AS odd
-FROM (SELECT k, line,
+FROM (SELECT k, line, strlen(line)::INTEGER AS size,
   CASE WHEN k = 0 THEN from_json(body, '{{"order_id":"JSON","key":"JSON","status":"JSON","items":"JSON",
     "total_cents":"JSON","created_at":"JSON","paid_at":"DOUBLE"}}') END AS o,
   CASE WHEN k = 1 THEN from_json(body, '{{"charge_id":"JSON","merchant_ref":"JSON","amount_cents":"JSON",
@@ -209,16 +208,15 @@ def _split_in(ledger_path: Path, reads_path: Path, spill: Path) -> Split | None:
             return None
         con.execute(CLEAN_SQL)
         clean = _clean_part(con)
-        n_ledger = con.execute("SELECT count(*) FROM l").fetchone()[0]
-        n_reads = con.execute("SELECT count(*) FROM r").fetchone()[0]
-        ledger_mask = _mask(n_ledger, con.execute("SELECT ln FROM clean").fetchnumpy()["ln"])
-        reads_mask = _mask(n_reads, np.concatenate([
-            con.execute(f"SELECT {c} FROM clean WHERE {c} IS NOT NULL").fetchnumpy()[c]
-            for c in ("orow", "crow", "trow")]))
+        ledger_sizes = con.execute("SELECT size FROM l ORDER BY rowid").fetchnumpy()["size"]
+        reads_sizes = con.execute("SELECT size FROM r ORDER BY rowid").fetchnumpy()["size"]
+        ledger_clean = con.execute("SELECT ln FROM clean").fetchnumpy()["ln"]
+        reads_clean = np.concatenate([con.execute(f"SELECT {c} FROM clean WHERE {c} IS NOT NULL").fetchnumpy()[c]
+                                      for c in ("orow", "crow", "trow")])
     finally:
         con.close()
-    entries = list(read_ledger(_selected(ledger_path, ledger_mask)))
-    reads = FinalReads._from_lines(line.rstrip("\n") for line in _selected(reads_path, reads_mask))
+    entries = list(read_ledger(_lines(ledger_path, ledger_sizes, ledger_clean)))
+    reads = FinalReads._from_lines(line.rstrip("\n") for line in _lines(reads_path, reads_sizes, reads_clean))
     return Split(entries, reads, clean)
 
 
@@ -279,18 +277,21 @@ def _whole(con) -> Whole:
                  kitchen_redeliveries=int(t_extra), first_started=float(first))
 
 
-def _mask(n: int, clean_rows: np.ndarray) -> bytes:
-    """One byte per line: 1 for a line the Python path must read (everything but the clean rows)."""
-    keep = np.ones(n, dtype=np.uint8)
-    keep[np.asarray(clean_rows, dtype=np.int64)] = 0
-    return keep.tobytes()
-
-
-def _selected(path: Path, mask: bytes):
-    """The lines of `path` whose mask byte is 1, decoded; the file must have exactly len(mask) lines (else the
-    rows were not the lines, and ValueError sends the audit down the Python path)."""
-    with open(path, "rb") as fp:
-        picked = [b.decode("utf-8") for b in compress(fp, mask + b"\x01")]   # the 1 past the end: a line too many
-    if len(picked) != mask.count(1):
+def _lines(path: Path, sizes: np.ndarray, clean_rows: np.ndarray) -> list[str]:
+    """The lines of `path` but the clean rows', read by their offsets (each row is one line: its byte length and a
+    newline; a file that does not add up to that, e.g. a blank line the reader skipped, raises ValueError)."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    ends = np.cumsum(sizes + 1)
+    if not (ends.size and path.stat().st_size in (ends[-1], ends[-1] - 1)):
         raise ValueError(f"{path.name}: its lines are not the rows read")
+    keep = np.ones(sizes.size, dtype=bool)
+    keep[np.asarray(clean_rows, dtype=np.int64)] = False
+    picked = []
+    with open(path, "rb") as fp:
+        for start, size in zip((ends - sizes - 1)[keep].tolist(), sizes[keep].tolist()):
+            fp.seek(start)
+            raw = fp.read(size + 1)
+            if raw[size:] not in (b"\n", b""):
+                raise ValueError(f"{path.name}: its lines are not the rows read")
+            picked.append(raw.decode("utf-8"))
     return picked
