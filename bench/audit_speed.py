@@ -2,11 +2,12 @@
 
 Builds a run folder (ledger.jsonl + ledger.meta.json, final_reads.json, run.json, timeline.json with 10 fault
 windows) holding a few planted violations, then audits it in a fresh child process the way `dinerush audit RUN`
-does (harness.finish's loaders, then Index, every checker, blame, figures and the evidence floor; the reports
-are not written). Prints the child's wall and CPU seconds per phase and its peak resident memory (ru_maxrss),
+does (harness.finish.load_run — the columnar fast path, or with --python the pure-Python loaders — then Index,
+every checker, blame, figures and the evidence floor; the reports are not written). Prints the child's wall and CPU seconds per phase and its peak resident memory (ru_maxrss),
 the ratios to the targets, and exits non-zero if the audit does not find exactly the planted violations or a
 finding is not blamed.
-Run: .venv/bin/python bench/audit_speed.py [N] [--keep]
+Run: .venv/bin/python bench/audit_speed.py [N] [--keep] [--python]
+     .venv/bin/python bench/audit_speed.py --audit-child RUN_DIR [--python]   (audit a kept folder again)
 """
 from __future__ import annotations
 
@@ -188,7 +189,8 @@ def audit_child(run_dir: Path) -> int:
 def measure(run_dir: Path) -> tuple[dict, float, float, int]:
     """Run audit_child in a fresh interpreter; (its figures, wall s, CPU s, peak RSS bytes) from its rusage."""
     t = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--audit-child", str(run_dir)],
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--audit-child", str(run_dir)]
+                            + (["--python"] if "--python" in sys.argv else []),
                             stdout=subprocess.PIPE, cwd=REPO)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -224,6 +226,7 @@ def main() -> int:
             shutil.rmtree(run_dir, ignore_errors=True)
     for line in got["checks"]:
         print(f"  {line}")
+    print(f"audit path: {got['path']} ({got['clean']:,} intents proved clean, {got['suspect']:,} audited in Python)")
     print("audit child, per phase (wall / CPU s): " + ", ".join(
         f"{p} {w:.2f}/{c:.2f}" for p, w, c in zip(got["phases"], got["wall"], got["cpu"]))
           + f" (kitchen p95 {got['kitchen_p95_ms']} ms, {got['paid_end_to_end']:,} paid end to end)")
