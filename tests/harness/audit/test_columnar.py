@@ -210,3 +210,16 @@ def test_final_reads_in_another_layout_take_the_python_path(tmp_path):
     (run_dir / "final_reads.json").write_text(json.dumps(json.loads((run_dir / "final_reads.json").read_text())))
     assert split_run(run_dir / "ledger.jsonl", run_dir / "final_reads.json") is None
     assert audit_folder(run_dir, h, fast=True).same_as(audit_folder(run_dir, h, fast=False)) == []
+
+
+@pytest.mark.parametrize("damage", ["blank line", "malformed line", "number as key"])
+def test_an_odd_ledger_is_loaded_as_the_python_path_loads_it(tmp_path, damage):
+    h = base()
+    run_dir = write_folder(tmp_path / "run", h)
+    path = run_dir / "ledger.jsonl"
+    text = path.read_text()
+    path.write_text({"blank line": text.replace("\n", "\n\n", 1), "malformed line": text + '{"key": \n',
+                     "number as key": text.replace('"key":"k1"', '"key":1', 1)}[damage])
+    fast, slow = audit_folder(run_dir, h, fast=True), audit_folder(run_dir, h, fast=False)
+    assert fast.loaded.clean is None
+    assert fast.same_as(slow) == [] and fast.loaded.problems == slow.loaded.problems
