@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 # One row per line, as text: a separator and no quoting that JSON lines never contain (control characters are
 # escaped in JSON), so a row is exactly a line.
 _LINES = ("read_csv({path}, sep='\x1f', quote='', escape='', header=false, auto_detect=false, "
-          "columns={{'line': 'VARCHAR'}}, max_line_size=16777216)")
+          "columns={{'line': 'VARCHAR'}}, max_line_size=1048576)")
 
 # A plain id: a JSON string without escapes (the Python loaders keep the raw value; two spellings of one string, or
 # a number, would compare differently there than as text here).
@@ -47,12 +47,16 @@ def _int(x: str) -> str:
 # (a missing field the Python loaders require, an id that is not a plain string, an unknown told value): one odd
 # row sends the whole audit down the Python path, which says what is wrong.
 _LEDGER = f"""
-CREATE TABLE l AS SELECT size, key, kind, hash(items) AS items, {_int('total')} AS total, told, order_id, payment,
-  oa, pa, started,
+CREATE TABLE l AS SELECT size, key, kind, hash(items) AS items, {_int('total')} AS total,
+  CASE WHEN told IN ('ok', 'fail', 'unknown') THEN told END::TOLD AS told, order_id,
+  CASE WHEN payment IN ('ok', 'fail', 'unknown') THEN payment END::TOLD AS payment,
+  CASE WHEN oa = trunc(oa) AND abs(oa) < 1e9 THEN oa END::INTEGER AS oa,
+  CASE WHEN pa = trunc(pa) AND abs(pa) < 1e9 THEN pa END::INTEGER AS pa, started,
   coalesce(invalid, '[]') = '[]' AND (extra IS NULL OR (starts_with(extra, '{{') AND NOT contains(extra, 'tok_declined')
     AND NOT contains(extra, '\\'))) AS plain,
   coalesce(key IS NULL OR kind IS NULL OR items IS NULL OR total IS NULL OR told IS NULL OR oa IS NULL OR pa IS NULL
-    OR started IS NULL OR ended IS NULL OR oa <> trunc(oa) OR pa <> trunc(pa) OR NOT {_id('key')} OR NOT {_id('kind')}
+    OR started IS NULL OR ended IS NULL OR oa <> trunc(oa) OR pa <> trunc(pa) OR abs(oa) >= 1e9 OR abs(pa) >= 1e9
+    OR NOT {_id('key')} OR NOT {_id('kind')}
     OR (order_id IS NOT NULL AND NOT {_id('order_id')}) OR told NOT IN ('ok', 'fail', 'unknown')
     OR (payment IS NOT NULL AND payment NOT IN ('ok', 'fail', 'unknown')), true) AS odd
 FROM (SELECT j.key::VARCHAR AS key, j.kind::VARCHAR AS kind, j.items::VARCHAR AS items,
@@ -71,19 +75,21 @@ _READS = f"""
 CREATE TABLE r AS SELECT k, size,
   CASE k WHEN 0 THEN o.order_id WHEN 1 THEN c.charge_id WHEN 2 THEN t.order_id END::VARCHAR AS id,
   CASE k WHEN 0 THEN o.key WHEN 1 THEN c.merchant_ref END::VARCHAR AS ref,
-  CASE k WHEN 0 THEN o.status WHEN 1 THEN c.status END::VARCHAR AS status,
+  CASE CASE k WHEN 0 THEN o.status WHEN 1 THEN c.status END::VARCHAR
+    WHEN '"PAID"' THEN 1 WHEN '"PLACED"' THEN 2 WHEN '"captured"' THEN 3 ELSE 0 END::UTINYINT AS status,
   hash(CASE k WHEN 0 THEN o.items WHEN 2 THEN t.items END::VARCHAR) AS items,
   {_int("CASE k WHEN 0 THEN o.total_cents WHEN 1 THEN c.amount_cents WHEN 2 THEN t.total_cents END::VARCHAR")} AS total,
   CASE k WHEN 0 THEN o.paid_at WHEN 2 THEN t.received_at END AS ts,
-  t.deliveries AS deliveries,
-  CASE k WHEN 3 THEN line END AS other,
+  CASE WHEN t.deliveries = trunc(t.deliveries) AND abs(t.deliveries) < 1e9 THEN t.deliveries END::INTEGER
+    AS deliveries,
   coalesce(CASE k
     WHEN 0 THEN o.order_id IS NULL OR o.key IS NULL OR o.status IS NULL OR o.items IS NULL OR o.total_cents IS NULL
       OR o.created_at IS NULL OR NOT {_id('o.order_id::VARCHAR')} OR NOT {_id('o.key::VARCHAR')}
     WHEN 1 THEN c.charge_id IS NULL OR c.merchant_ref IS NULL OR c.amount_cents IS NULL OR c.status IS NULL
       OR c.created_at IS NULL OR NOT {_id('c.charge_id::VARCHAR')} OR NOT {_id('c.merchant_ref::VARCHAR')}
     WHEN 2 THEN t.order_id IS NULL OR t.items IS NULL OR t.total_cents IS NULL OR t.received_at IS NULL
-      OR NOT {_id('t.order_id::VARCHAR')} OR (t.deliveries IS NOT NULL AND t.deliveries <> trunc(t.deliveries))
+      OR NOT {_id('t.order_id::VARCHAR')}
+      OR (t.deliveries IS NOT NULL AND (t.deliveries <> trunc(t.deliveries) OR abs(t.deliveries) >= 1e9))
     ELSE false END, true) AS odd
 FROM (SELECT k, line, strlen(line)::INTEGER AS size,
   CASE WHEN k = 0 THEN from_json(body, '{{"order_id":"JSON","key":"JSON","status":"JSON","items":"JSON",
@@ -140,11 +146,11 @@ WHERE l.told IN ('ok', 'unknown')                                               
   AND coalesce(told.n, 0) = (l.order_id IS NOT NULL)::INT                         -- no other intent told this id
   AND o.total = l.total                                                           -- order total = cart total
   AND o.items = l.items                                                           -- order items = cart (text hash)
-  AND ((l.payment IN ('ok', 'unknown') AND o.status = '"PAID"'                    -- paid end to end:
-        AND cref.rows = 1 AND cref.status = '"captured"' AND cref.amount = o.total -- one charge, captured, = total
+  AND ((l.payment IN ('ok', 'unknown') AND o.status = 1                         -- paid end to end: PAID,
+        AND cref.rows = 1 AND cref.status = 3 AND cref.amount = o.total           -- one charge, captured, = total
         AND cref.cid IN (SELECT cid FROM cid1)
         AND tref.rows = 1 AND tref.total = o.total AND tref.items = o.items)      -- one ticket, = the order
-    OR (l.payment IS NULL AND o.status = '"PLACED"'                               -- or never paid: PLACED,
+    OR (l.payment IS NULL AND o.status = 2                                        -- or never paid: PLACED,
         AND cref.rows IS NULL AND tref.rows IS NULL))                             -- no charge row, no ticket
 """
 
@@ -164,12 +170,14 @@ def _connect(spill: Path):
 
     con = duckdb.connect(config={"threads": max(1, min(4, os.cpu_count() or 1)), "memory_limit": MEMORY_LIMIT,
                                  "temp_directory": str(spill), "preserve_insertion_order": True})
+    con.execute("SET enable_progress_bar = false")
     con.execute("ATTACH ':memory:' AS audit (COMPRESS)")
     con.execute("USE audit")
+    con.execute("CREATE TYPE TOLD AS ENUM ('ok', 'fail', 'unknown')")
     return con
 
 
-MEMORY_LIMIT = "512MB"   # DuckDB's own share of the audit's 1 GiB: past it, joins spill to a temp folder
+MEMORY_LIMIT = "768MB"   # DuckDB's own share of the audit's 1 GiB: past it, joins spill to a temp folder
 
 
 def _lines_of(path: Path) -> str:
@@ -199,7 +207,8 @@ def _split_in(ledger_path: Path, reads_path: Path, spill: Path) -> Split | None:
         con.execute(_READS.replace("LINES", _lines_of(reads_path)))
         con.execute("CHECKPOINT audit")
         con.execute(_VIEWS)
-        why = _layout_problem(con)
+        reads_sizes = con.execute("SELECT size FROM r ORDER BY rowid").fetchnumpy()["size"]
+        why = _layout_problem(con, reads_path, reads_sizes)
         if why is None:
             odd = con.execute(_ODD).fetchone()
             why = f"rows it cannot vouch for (ledger, final reads, names of two kinds): {odd}" if any(odd) else None
@@ -209,26 +218,27 @@ def _split_in(ledger_path: Path, reads_path: Path, spill: Path) -> Split | None:
         con.execute(CLEAN_SQL)
         clean = _clean_part(con)
         ledger_sizes = con.execute("SELECT size FROM l ORDER BY rowid").fetchnumpy()["size"]
-        reads_sizes = con.execute("SELECT size FROM r ORDER BY rowid").fetchnumpy()["size"]
         ledger_clean = con.execute("SELECT ln FROM clean").fetchnumpy()["ln"]
         reads_clean = np.concatenate([con.execute(f"SELECT {c} FROM clean WHERE {c} IS NOT NULL").fetchnumpy()[c]
                                       for c in ("orow", "crow", "trow")])
     finally:
         con.close()
-    entries = list(read_ledger(_lines(ledger_path, ledger_sizes, ledger_clean)))
-    reads = FinalReads._from_lines(line.rstrip("\n") for line in _lines(reads_path, reads_sizes, reads_clean))
+    entries = list(read_ledger(_lines(ledger_path, ledger_sizes, _but(ledger_sizes.size, ledger_clean))))
+    reads = FinalReads._from_lines(line.rstrip("\n")
+                                   for line in _lines(reads_path, reads_sizes, _but(reads_sizes.size, reads_clean)))
     return Split(entries, reads, clean)
 
 
-def _layout_problem(con) -> str | None:
+def _layout_problem(con, reads_path: Path, sizes: np.ndarray) -> str | None:
     """The final reads laid out as FinalReads.to_json writes them (the only layout the row kinds can be told by)."""
-    other = con.execute("SELECT rowid, other FROM r WHERE k = 3 ORDER BY rowid").fetchall()
-    texts = [t for _, t in other]
-    if len(texts) != 10 or texts[:6] != ['{"orders":[', "],", '"charges":[', "],", '"tickets":[', "],"] \
+    at = con.execute("SELECT rowid FROM r WHERE k = 3 ORDER BY rowid").fetchnumpy()["rowid"].tolist()
+    if len(at) != 10:
+        return f"final reads not laid out as FinalReads.to_json writes them ({len(at)} lines that are not rows)"
+    texts = _lines(reads_path, sizes, _only(sizes.size, at))
+    if texts[:6] != ['{"orders":[\n', "],\n", '"charges":[\n', "],\n", '"tickets":[\n', "],\n"] \
             or not texts[6].startswith('"backlog":') or not texts[7].startswith('"read_at":') \
-            or not texts[8].startswith('"absent":[]') or texts[9] != "}":
+            or not texts[8].startswith('"absent":[]') or texts[9].rstrip("\n") != "}":
         return "final reads not laid out as FinalReads.to_json writes them (or a table is empty, or systems absent)"
-    at = [n for n, _ in other]
     spans = con.execute("SELECT k, min(rowid), max(rowid), count(*) FROM r WHERE k < 3 GROUP BY k ORDER BY k").fetchall()
     if [k for k, *_ in spans] != [0, 1, 2]:
         return "a table of the final reads is empty"
@@ -277,15 +287,23 @@ def _whole(con) -> Whole:
                  kitchen_redeliveries=int(t_extra), first_started=float(first))
 
 
-def _lines(path: Path, sizes: np.ndarray, clean_rows: np.ndarray) -> list[str]:
-    """The lines of `path` but the clean rows', read by their offsets (each row is one line: its byte length and a
+def _but(n: int, rows) -> np.ndarray:
+    keep = np.ones(n, dtype=bool)
+    keep[np.asarray(rows, dtype=np.int64)] = False
+    return keep
+
+
+def _only(n: int, rows) -> np.ndarray:
+    return ~_but(n, rows)
+
+
+def _lines(path: Path, sizes: np.ndarray, keep: np.ndarray) -> list[str]:
+    """The lines of `path` where `keep`, read by their offsets (each row is one line: its byte length and a
     newline; a file that does not add up to that, e.g. a blank line the reader skipped, raises ValueError)."""
     sizes = np.asarray(sizes, dtype=np.int64)
     ends = np.cumsum(sizes + 1)
     if not (ends.size and path.stat().st_size in (ends[-1], ends[-1] - 1)):
         raise ValueError(f"{path.name}: its lines are not the rows read")
-    keep = np.ones(sizes.size, dtype=bool)
-    keep[np.asarray(clean_rows, dtype=np.int64)] = False
     picked = []
     with open(path, "rb") as fp:
         for start, size in zip((ends - sizes - 1)[keep].tolist(), sizes[keep].tolist()):
