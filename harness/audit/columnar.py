@@ -6,8 +6,9 @@ the plain happy path, so that no checker, blame, figure or evidence rule could s
 Everything else — suspect intents, rows of no intent, repeated keys, unknown charge statuses, the backlog — is
 parsed by the usual Python loaders from its own lines and audited as before; the clean ones are added back as
 counts (harness.audit.clean). Values are compared as their JSON text where the Python loaders keep the raw value,
-so "equal here" always means "equal there". Anything this path cannot vouch for (an odd file, ids that are not
-plain strings, a name used as two kinds of id, a system the target lacks) returns None: the caller takes the full
+so "equal here" means "equal there" (items: a 64-bit hash of their text, so a mismatched cart passes as clean only
+on a hash collision). Anything this path cannot vouch for (an odd file, ids that are not plain strings, a name used
+as two kinds of id, a system the target lacks, DuckDB out of memory) returns None: the caller takes the full
 Python path.
 """
 from __future__ import annotations
