@@ -2,11 +2,13 @@
 
 Builds a run folder (ledger.jsonl + ledger.meta.json, final_reads.json, run.json, timeline.json with 10 fault
 windows) holding a few planted violations, then audits it in a fresh child process the way `dinerush audit RUN`
-does (harness.finish's loaders, then Index, every checker, blame, figures and the evidence floor; the reports
-are not written). Prints the child's wall and CPU seconds per phase and its peak resident memory (ru_maxrss),
-the ratios to the targets, and exits non-zero if the audit does not find exactly the planted violations or a
+does (harness.finish.load_run — the columnar fast path, or with --python the pure-Python loaders — then Index,
+every checker, blame, figures and the evidence floor; the reports are not written). Prints the child's wall and CPU
+seconds per phase and its peak resident memory (the child's own VmHWM: its ru_maxrss would also count the parent's
+memory at the fork, ~2.1 GB after building 1M intents), the ratios to the targets, and exits non-zero if the audit does not find exactly the planted violations or a
 finding is not blamed.
-Run: .venv/bin/python bench/audit_speed.py [N] [--keep]
+Run: .venv/bin/python bench/audit_speed.py [N] [--keep] [--python]
+     .venv/bin/python bench/audit_speed.py --audit-child RUN_DIR [--python]   (audit a kept folder again)
 """
 from __future__ import annotations
 
@@ -147,7 +149,7 @@ def write_run(run_dir: Path, ledger: list[LedgerEntry], reads: FinalReads, n_win
 def audit_child(run_dir: Path) -> int:
     """In a fresh process: audit the run folder as `dinerush audit RUN` does; one JSON line of figures."""
     from harness.audit.evidence import ScheduledFault, evidence
-    from harness.finish import fault_windows, load_ledger, load_reads
+    from harness.finish import fault_windows, load_run
     from harness.report.where import timeline as audit_timeline
 
     wall, cpu = [time.perf_counter()], [time.process_time()]
@@ -158,25 +160,25 @@ def audit_child(run_dir: Path) -> int:
 
     run = json.loads((run_dir / "run.json").read_text())
     stamps = json.loads((run_dir / "timeline.json").read_text())
-    entries, problems = load_ledger(run_dir)
-    lap()
-    reads = load_reads(run_dir)
+    loaded = load_run(run_dir, fast="--python" not in sys.argv)
+    problems = loaded.problems
     lap()
     windows = fault_windows(stamps, run["load_started"])
-    ix = Index.build(entries, reads, AuditOptions(timeline=audit_timeline(windows, run["load_started"],
-                                                                          run["load_ended"])))
+    ix = loaded.index(AuditOptions(timeline=audit_timeline(windows, run["load_started"], run["load_ended"])))
     lap()
-    result = audit(entries, reads, index=ix)
+    result = audit(None, None, index=ix)
     ev = evidence(ix, min_paid=1, scheduled=[ScheduledFault.from_dict(d) for d in run["scheduled_faults"]],
                   stamps=stamps, slos=[], expected_slos=[])
     lap()
-    figs = figures(entries, reads, index=ix)
+    figs = figures(None, None, index=ix)
     lap()
     print(json.dumps({
-        "phases": ["ledger", "final reads", "index", "checkers+blame+evidence", "figures"],
+        "phases": ["load (ledger + final reads)", "index", "checkers+blame+evidence", "figures"],
+        "path": "columnar" if loaded.clean is not None else "python",
+        "clean": loaded.clean.intents if loaded.clean is not None else 0, "suspect": len(ix.entries),
         "wall": [b - a for a, b in zip(wall, wall[1:])], "cpu": [b - a for a, b in zip(cpu, cpu[1:])],
         "problems": problems, "gaps": list(ev.gaps), "paid_end_to_end": ev.paid_end_to_end,
-        "kitchen_p95_ms": figs.kitchen_latency.p95_ms,
+        "kitchen_p95_ms": figs.kitchen_latency.p95_ms, "vm_hwm": _vm_hwm(),
         "found": [[c.name, s.system.value, s.count] for c in result.checks for s in c.systems if s.count],
         "unblamed": [c.name for c in result.checks if sum(x.count for x in c.clusters) != c.count],
         "checks": [f"{c.name:<10} {c.verdict.value:<8} {c.count:>3}  "
@@ -185,10 +187,18 @@ def audit_child(run_dir: Path) -> int:
     return 0
 
 
+def _vm_hwm() -> int:
+    """This process's peak resident memory in bytes since its exec (Linux /proc: VmHWM)."""
+    with open("/proc/self/status", encoding="ascii") as fp:
+        return next(int(line.split()[1]) * 1024 for line in fp if line.startswith("VmHWM:"))
+
+
 def measure(run_dir: Path) -> tuple[dict, float, float, int]:
-    """Run audit_child in a fresh interpreter; (its figures, wall s, CPU s, peak RSS bytes) from its rusage."""
+    """Run audit_child in a fresh interpreter; (its figures, wall s, CPU s, peak RSS bytes): times from its rusage,
+    memory from its own VmHWM (rusage's ru_maxrss keeps the parent's high-water mark from before the exec)."""
     t = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--audit-child", str(run_dir)],
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--audit-child", str(run_dir)]
+                            + (["--python"] if "--python" in sys.argv else []),
                             stdout=subprocess.PIPE, cwd=REPO)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -196,7 +206,8 @@ def measure(run_dir: Path) -> tuple[dict, float, float, int]:
     wall = time.perf_counter() - t
     if proc.returncode != 0:
         raise SystemExit(f"the audit child failed (exit {proc.returncode})")
-    return json.loads(out), wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+    got = json.loads(out)
+    return got, wall, usage.ru_utime + usage.ru_stime, got["vm_hwm"]
 
 
 def main() -> int:
@@ -224,6 +235,7 @@ def main() -> int:
             shutil.rmtree(run_dir, ignore_errors=True)
     for line in got["checks"]:
         print(f"  {line}")
+    print(f"audit path: {got['path']} ({got['clean']:,} intents proved clean, {got['suspect']:,} audited in Python)")
     print("audit child, per phase (wall / CPU s): " + ", ".join(
         f"{p} {w:.2f}/{c:.2f}" for p, w, c in zip(got["phases"], got["wall"], got["cpu"]))
           + f" (kitchen p95 {got['kitchen_p95_ms']} ms, {got['paid_end_to_end']:,} paid end to end)")

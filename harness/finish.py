@@ -5,9 +5,12 @@ Also `reaudit(RUN)`: the same from a finished run folder's saved files, offline.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness.audit import AuditOptions, Index, audit, figures
+from harness.audit.clean import CleanPart
+from harness.audit.columnar import split_run
 from harness.audit.evidence import SLOSeen, evidence
 from harness.audit.history import FinalReads
 from harness.errors import Exit, UsageError
@@ -32,20 +35,25 @@ def load_ledger(run_dir: Path, workers: int = 0) -> tuple[list[LedgerEntry] | No
         return None, [f"no ledger at {path}"]
     except ValueError as err:
         return None, [f"{path}: {err}"]
+    return entries, ledger_problems(run_dir, len(entries), workers)
+
+
+def ledger_problems(run_dir: Path, count: int, workers: int = 0) -> list[str]:
+    """Why a ledger of `count` entries cannot be trusted, from its ledger.meta.json (empty: it can)."""
     meta_path = run_dir / "ledger.meta.json"
     try:
         meta = LedgerMeta.from_json(meta_path.read_text())
     except (OSError, ValueError):
-        return entries, [f"no readable {meta_path.name}: cannot prove every intent was written"]
+        return [f"no readable {meta_path.name}: cannot prove every intent was written"]
     if not meta.conserved or not meta.complete:
-        return entries, [f"ledger not whole: {meta.started} intents started, {meta.written} written"
-                         + ("" if meta.complete else ", a worker's final batch is missing")]
-    if meta.written != len(entries):
-        return entries, [f"ledger has {len(entries)} entries but the writer counted {meta.written}"]
+        return [f"ledger not whole: {meta.started} intents started, {meta.written} written"
+                + ("" if meta.complete else ", a worker's final batch is missing")]
+    if meta.written != count:
+        return [f"ledger has {count} entries but the writer counted {meta.written}"]
     shipped = len(meta.nodes)
     if workers and shipped < workers:
-        return entries, [f"ledger not whole: only {shipped} of {workers} Locust workers shipped their entries"]
-    return entries, []
+        return [f"ledger not whole: only {shipped} of {workers} Locust workers shipped their entries"]
+    return []
 
 
 def load_reads(run_dir: Path) -> FinalReads | None:
@@ -53,6 +61,40 @@ def load_reads(run_dir: Path) -> FinalReads | None:
         return FinalReads.read(run_dir / "final_reads.json")   # streamed: no copy of the text in memory
     except FileNotFoundError:
         return None
+
+
+@dataclass
+class Loaded:
+    """A run folder's ledger and final reads as the audit takes them: `entries` and `reads` hold what the Index
+    must see; `clean` what the columnar fast path proved clean and left out (None: it was not taken)."""
+
+    entries: list[LedgerEntry] | None
+    reads: FinalReads | None
+    problems: list[str]
+    clean: CleanPart | None = None
+
+    @property
+    def first_started(self) -> float:
+        """The earliest intent's start (0.0 without a ledger)."""
+        if self.clean is not None:
+            return self.clean.whole.first_started
+        return min((e.started_at for e in self.entries), default=0.0) if self.entries else 0.0
+
+    def index(self, options: AuditOptions) -> Index:
+        return Index.build(self.entries, self.reads, options, clean=self.clean)
+
+
+def load_run(run_dir: Path, workers: int = 0, fast: bool = True) -> Loaded:
+    """The one way a run folder is loaded for its audit (`dinerush audit`, a run's finish, bench/audit_speed.py):
+    the columnar fast path when it can vouch for the files, else the Python loaders."""
+    ledger, reads = run_dir / "ledger.jsonl", run_dir / "final_reads.json"
+    if fast and ledger.exists() and reads.exists():
+        split = split_run(ledger, reads)
+        if split is not None:
+            count = len(split.entries) + split.clean.intents
+            return Loaded(split.entries, split.reads, ledger_problems(run_dir, count, workers), split.clean)
+    entries, problems = load_ledger(run_dir, workers)
+    return Loaded(entries, load_reads(run_dir), problems)
 
 
 def fault_windows(stamps: list[dict], t0: float | None) -> tuple[FaultWindow, ...]:
@@ -73,17 +115,17 @@ def fault_windows(stamps: list[dict], t0: float | None) -> tuple[FaultWindow, ..
 
 def judge(run_dir: Path, run: RunRecord, stamps: list[dict], inconclusive: list[str], say=print) -> Exit:
     """Audit + SLOs + evidence floor + blame + reports for one run folder; `run` is its run.json."""
-    entries, problems = load_ledger(run_dir, run.workers)
+    loaded = load_run(run_dir, run.workers)
+    problems, reads = loaded.problems, loaded.reads
     inconclusive = inconclusive + problems
-    reads = load_reads(run_dir)
     if reads is None:
         inconclusive.append("no final reads (final_reads.json)")
-    started = run.load_started or (min((e.started_at for e in entries), default=0.0) if entries else 0.0)
+    started = run.load_started or loaded.first_started
     ended = run.load_ended or started
     windows = fault_windows(stamps, started)
-    index = Index.build(entries, reads, AuditOptions(timeline=timeline(windows, started, ended)))
-    result = audit(entries, reads, index=index)
-    figs = figures(entries, reads, index=index)
+    index = loaded.index(AuditOptions(timeline=timeline(windows, started, ended)))
+    result = audit(None, None, index=index)
+    figs = figures(None, None, index=index)
     cfg = run.slo_config
     history_path = find_stats_history(run_dir)
     history = read_stats_history(history_path) if history_path else None

@@ -16,7 +16,7 @@ def audit(ledger: Iterable[LedgerEntry] | None, reads: FinalReads | None, *,
     ix = index if index is not None else Index.build(ledger, reads, options)
     with gc_paused():
         checks = tuple(check(ix) for check in CHECKERS.values())
-    return AuditResult(checks=checks, intents=len(ix.entries), notes=tuple(ix.unknown_reasons))
+    return AuditResult(checks=checks, intents=ix.intents, notes=tuple(ix.unknown_reasons))
 
 
 def run_checker(name: str, ledger: Iterable[LedgerEntry] | None, reads: FinalReads | None, *,

@@ -66,16 +66,19 @@ def paid_end_to_end(ix: Index) -> int:
     absent = ix.reads.absent if ix.reads is not None else ()
     captured = ix.captured if "charges" not in absent else None
     ticket = ix.ticket if "tickets" not in absent else None
-    return sum(1 for e, o in zip(ix.entries, ix.entry_order)
-               if e.order is OK and e.payment is OK and o is not None and o.status == PAID
-               and (captured is None or o.order_id in captured) and (ticket is None or o.order_id in ticket))
+    clean = ix.clean.paid_end_to_end if ix.clean is not None else 0
+    return clean + sum(1 for e, o in zip(ix.entries, ix.entry_order)
+                       if e.order is OK and e.payment is OK and o is not None and o.status == PAID
+                       and (captured is None or o.order_id in captured) and (ticket is None or o.order_id in ticket))
 
 
 def _row_gaps(ix: Index, systems: Sequence[System]) -> list[str]:
     if ix.reads is None:
         return []   # already inconclusive: no final reads
-    held = {System.ORDERS: bool(ix.reads.orders), System.CHARGES: bool(ix.captured_rows),
-            System.TICKETS: bool(ix.reads.tickets)}
+    clean = ix.clean
+    held = {System.ORDERS: bool(ix.reads.orders) or bool(clean and clean.orders),
+            System.CHARGES: bool(ix.captured_rows) or bool(clean and clean.captured),
+            System.TICKETS: bool(ix.reads.tickets) or bool(clean and clean.tickets)}
     what = {System.ORDERS: "no order rows in the orders database",
             System.CHARGES: "no captured charge in the gateway's charges",
             System.TICKETS: "no ticket rows in the kitchen database"}
@@ -102,7 +105,7 @@ def evidence(ix: Index, *, min_paid: int, scheduled: Sequence[ScheduledFault] | 
     """The gaps between what the run claims and what it exercised (see the module's rules)."""
     gaps: list[str] = []
     n = paid_end_to_end(ix)
-    if ix.reads is not None and not ix.entries:
+    if ix.reads is not None and not ix.intents:
         gaps.append("the ledger is empty: no diner intent was recorded")
     if n < min_paid:
         gaps.append(f"only {n} intent(s) placed and paid end to end (PAID, captured, on the KDS); "

@@ -9,6 +9,7 @@ from typing import Iterable
 
 import numpy as np
 
+from harness.audit.clean import CleanPart, Whole
 from harness.audit.history import FinalReads
 from harness.audit.index import PAID, PAYMENT_PENDING, AuditOptions, Index
 from harness.audit.model import SYSTEMS, System
@@ -135,24 +136,54 @@ def _figures(ix: Index) -> Figures:
         (outcome[System.ORDERS], outcome[System.CHARGES], outcome[System.TICKETS], recovered,
          unknown_absent) = _outcomes(ix)
     tickets = ix.reads.tickets if ix.reads is not None else ()
-    lat = [t.received_at - o.paid_at for t, o in zip(tickets, ix.ticket_order)
-           if o is not None and o.paid_at is not None]
-    summary, hist = _latency(np.asarray(lat, dtype=float) * 1000.0)
+    lat = np.asarray([t.received_at - o.paid_at for t, o in zip(tickets, ix.ticket_order)
+                      if o is not None and o.paid_at is not None], dtype=float)
+    clean = ix.clean
+    if clean is not None:
+        _add_clean(outcome, clean)
+        recovered += clean.paid_recovered
+        lat = np.concatenate([lat, clean.kitchen_received - clean.kitchen_paid])
+    summary, hist = _latency(lat * 1000.0)
+    whole = clean.whole if clean is not None else _whole(entries, tickets)
+    return Figures(
+        intents=whole.intents,
+        intents_by_kind=whole.intents_by_kind,
+        told_order=whole.told_order,
+        told_payment=whole.told_payment,
+        outcomes=tuple(OutcomeCounts(s, outcome[s]["ok"], outcome[s]["recovered"], outcome[s]["absent"],
+                                     outcome[s]["failing"]) for s in SYSTEMS),
+        order_retried=whole.order_retried, order_extra_attempts=whole.order_extra_attempts,
+        payment_retried=whole.payment_retried, payment_extra_attempts=whole.payment_extra_attempts,
+        kitchen_redelivered_tickets=whole.kitchen_redelivered_tickets, kitchen_redeliveries=whole.kitchen_redeliveries,
+        kitchen_latency=summary, kitchen_latency_hist=hist,
+        payments_recovered=recovered, payments_unknown_absent=unknown_absent,
+    )
+
+
+def _add_clean(outcome: dict[System, Counter], clean: CleanPart) -> None:
+    """A clean intent's outcomes: its order ok (told ok) or recovered; a paid one's charge and ticket ok (payment
+    told ok) or recovered; an unpaid one's absent."""
+    outcome[System.ORDERS]["ok"] += clean.orders_ok
+    outcome[System.ORDERS]["recovered"] += clean.intents - clean.orders_ok
+    for s in (System.CHARGES, System.TICKETS):
+        outcome[s]["ok"] += clean.paid_ok
+        outcome[s]["recovered"] += clean.paid_recovered
+        outcome[s]["absent"] += clean.unpaid
+
+
+def _whole(entries: list[LedgerEntry], tickets) -> Whole:
+    """The figures over every entry and ticket, when all of them are in the Index."""
     redelivered = [d for d in map(attrgetter("deliveries"), tickets) if d > 1]
     o_retried = [a for a in map(attrgetter("order_attempts"), entries) if a > 1]
     p_retried = [a for a in map(attrgetter("payment_attempts"), entries) if a > 1]
     told_order = Counter(map(attrgetter("order"), entries))           # C-level passes: 1M entries is the norm
     told_payment = Counter(map(attrgetter("payment"), entries))
-    return Figures(
+    return Whole(
         intents=len(entries),
         intents_by_kind=dict(sorted(Counter(map(attrgetter("kind"), entries)).items())),
         told_order={t.value: n for t, n in told_order.items()},
         told_payment={(t.value if t else "none"): n for t, n in told_payment.items()},
-        outcomes=tuple(OutcomeCounts(s, outcome[s]["ok"], outcome[s]["recovered"], outcome[s]["absent"],
-                                     outcome[s]["failing"]) for s in SYSTEMS),
         order_retried=len(o_retried), order_extra_attempts=sum(o_retried) - len(o_retried),
         payment_retried=len(p_retried), payment_extra_attempts=sum(p_retried) - len(p_retried),
         kitchen_redelivered_tickets=len(redelivered), kitchen_redeliveries=sum(redelivered) - len(redelivered),
-        kitchen_latency=summary, kitchen_latency_hist=hist,
-        payments_recovered=recovered, payments_unknown_absent=unknown_absent,
-    )
+        first_started=min((e.started_at for e in entries), default=0.0))

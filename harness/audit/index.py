@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
+from harness.audit.clean import CleanPart
 from harness.audit.history import CAPTURED, CHARGE_STATUSES, DECLINED, ChargeRow, FinalReads, OrderRow, TicketRow
 from harness.audit.model import Timeline
 from scenarios.ledger import Item, LedgerEntry, gc_paused
@@ -98,12 +99,21 @@ class Index:
     _cart_diffs: dict[int, str] | None = None      # memo of cart_diffs()
     _ticket_diffs: dict[str, str] | None = None    # memo of ticket_diffs()
     blame_memo: dict[str, dict] = field(default_factory=dict)  # maps only findings build (harness.audit.blame)
+    clean: CleanPart | None = None   # intents the columnar fast path proved clean: not in entries/reads, only counted
 
     @classmethod
     def build(cls, ledger: Iterable[LedgerEntry] | None, reads: FinalReads | None,
-              options: AuditOptions | None = None) -> "Index":
+              options: AuditOptions | None = None, clean: CleanPart | None = None) -> "Index":
+        """`clean`: what harness.audit.columnar left out of `ledger` and `reads` (counted by the consumers)."""
         with gc_paused():
-            return cls._build(ledger, reads, options)
+            ix = cls._build(ledger, reads, options)
+        ix.clean = clean
+        return ix
+
+    @property
+    def intents(self) -> int:
+        """Every intent of the run: the indexed ones and the clean ones counted aside."""
+        return len(self.entries) + (self.clean.intents if self.clean is not None else 0)
 
     @classmethod
     def _build(cls, ledger: Iterable[LedgerEntry] | None, reads: FinalReads | None,
