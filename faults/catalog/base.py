@@ -232,8 +232,20 @@ class Fault(Generic[P]):
             acts.links.add_toxic(t.link, t.spec)
         for link in plan.down:
             acts.links.set_enabled(link, False)
-        for s in plan.steps:
-            _call(acts.get(s.actuator, self.name), s.apply, s.target, dict(s.args))
+        tried: list[Step] = []
+        try:
+            for s in plan.steps:
+                tried.append(s)
+                _call(acts.get(s.actuator, self.name), s.apply, s.target, dict(s.args))
+        except BaseException:
+            # a step that failed may have half-happened (paused, then not read back as paused): undo the steps
+            # tried, last first, best effort; the runner's undo covers the toxics and links
+            for s in reversed(tried):
+                try:
+                    _call(acts.get(s.actuator, self.name), s.heal, s.target, {})
+                except Exception:
+                    pass
+            raise
         return plan
 
     def heal(self, client: FaultClient | Actuators, plan: Plan, keep_down: frozenset[str] = frozenset()) -> None:

@@ -149,3 +149,11 @@ def test_runner_preflight_refuses_a_schedule_the_target_cannot_act_on() -> None:
     runner = TimelineRunner(NoLinks(), parse_schedule(SCHEDULE), processes=None)
     with pytest.raises(FaultError, match="fault service_crash needs processes control"):
         runner.preflight()
+
+
+def test_a_step_that_fails_to_apply_is_undone_before_the_error_propagates() -> None:
+    """A pause the engine did not confirm may still have frozen the part: apply undoes what it tried."""
+    fault, procs = get("service_pause"), FakeProcesses(fail=("pause", "gateway"))
+    with pytest.raises(FaultError, match="gateway did not come back"):
+        fault.apply(Actuators(links=NoLinks(), processes=procs), fault.parse({"service": "gateway"}))
+    assert procs.calls == [("pause", "gateway"), ("resume", "gateway")]
