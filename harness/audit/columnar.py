@@ -222,7 +222,7 @@ def _split_in(ledger_path: Path, reads_path: Path, spill: Path) -> Split | None:
     finally:
         con.close()
     entries = list(read_ledger(_lines(ledger_path, ledger_sizes, _but(ledger_sizes.size, ledger_clean))))
-    reads = FinalReads._from_lines(line.rstrip("\n")
+    reads = FinalReads.from_lines(line.rstrip("\n")
                                    for line in _lines(reads_path, reads_sizes, _but(reads_sizes.size, reads_clean)))
     return Split(entries, reads, clean)
 

@@ -79,7 +79,7 @@ class FinalReads:
         with gc_paused():
             if text.startswith(_ORDERS_HEAD):
                 try:
-                    return cls._from_lines(_lines_of(text))
+                    return cls.from_lines(_lines_of(text))
                 except (ValueError, KeyError, TypeError, AttributeError):
                     pass   # not laid out as to_json writes it: parse it whole
             return cls.from_dict(orjson.loads(text))
@@ -91,14 +91,14 @@ class FinalReads:
             if fp.read(len(_ORDERS_HEAD)) == _ORDERS_HEAD:
                 fp.seek(0)
                 try:
-                    return cls._from_lines(line.rstrip("\n") for line in fp)
+                    return cls.from_lines(line.rstrip("\n") for line in fp)
                 except (ValueError, KeyError, TypeError, AttributeError):
                     pass
             fp.seek(0)
             return cls.from_dict(orjson.loads(fp.read()))
 
     @classmethod
-    def _from_lines(cls, lines: Iterable[str]) -> "FinalReads":
+    def from_lines(cls, lines: Iterable[str]) -> "FinalReads":
         shared, parts, rows, make = Shared(), {}, None, None
         for line in lines:
             if line.endswith(":["):                                        # a table begins: '"charges":['
