@@ -5,9 +5,7 @@ bounded Locust child process. Everything binds or targets 127.0.0.1 only and is 
 
 The meter runs inside the measured Locust process: after a warm-up it samples (monotonic time,
 the process's user+system CPU seconds from os.times(), Locust's total request count) and samples
-again `window` seconds later, so requests and CPU come from the very same interval. Given a start
-time (DINERUSH_BENCH_START_AT, epoch seconds), it samples then instead, so Locust processes run side
-by side measure the very same seconds of the machine.
+again `window` seconds later, so requests and CPU come from the very same interval.
 """
 from __future__ import annotations
 
@@ -30,7 +28,6 @@ from harness.runtime.procs import LOOPBACK, Child, free_port, port_open  # noqa:
 METER_ENV = "DINERUSH_BENCH_METER"        # path of the JSON the meter writes
 WARMUP_ENV = "DINERUSH_BENCH_WARMUP"
 WINDOW_ENV = "DINERUSH_BENCH_WINDOW"
-START_AT_ENV = "DINERUSH_BENCH_START_AT"  # epoch seconds of the first sample (side-by-side runs)
 
 
 # ---- the measured interval ----------------------------------------------------------------------------------
@@ -87,7 +84,6 @@ def install_meter(events) -> None:
     if not out:
         return
     warmup, window = float(os.environ.get(WARMUP_ENV, "5")), float(os.environ.get(WINDOW_ENV, "20"))
-    start_at = float(os.environ[START_AT_ENV]) if os.environ.get(START_AT_ENV) else None
 
     import gevent
 
@@ -100,7 +96,7 @@ def install_meter(events) -> None:
     @events.test_start.add_listener
     def _start(environment, **_kw) -> None:
         def measure() -> None:
-            gevent.sleep(warmup if start_at is None else max(0.0, start_at - time.time()))
+            gevent.sleep(warmup)
             a = sample(environment)
             gevent.sleep(window)
             b = sample(environment)
@@ -116,52 +112,29 @@ def read_meter(path: Path, label: str) -> Measured:
     return Measured(label, Sample(**d["start"]), Sample(**d["end"]))
 
 
-@dataclass
-class LocustChild:
-    """A started headless Locust process and where its meter writes."""
-
-    label: str
-    child: Child
-    meter: Path
-    run_time: int
-
-    def finish(self) -> Measured:
-        """Wait for it to end (bounded by its run time plus a margin), stop it, read its measurement."""
-        try:
-            self.child.proc.wait(self.run_time + 30)
-        except Exception:  # noqa: BLE001 - over the deadline: stopped below
-            pass
-        finally:
-            self.child.stop(timeout=10, sig=signal.SIGTERM)
-        return read_meter(self.meter, self.label)
-
-
-def start_locust(label: str, locustfile: Path, host: str, run_dir: Path, *, users: int, warmup: float,
-                 window: float, user_classes: tuple[str, ...] = (), extra: tuple[str, ...] = (),
-                 env: dict[str, str] | None = None, start_at: float | None = None) -> LocustChild:
-    """Start one headless Locust process, bounded by --run-time; its meter samples `warmup` s after its test
-    starts, or at `start_at` (epoch seconds) when given, then `window` s later."""
+def run_locust(label: str, locustfile: Path, host: str, run_dir: Path, *, users: int, warmup: float,
+               window: float, user_classes: tuple[str, ...] = (), extra: tuple[str, ...] = (),
+               env: dict[str, str] | None = None) -> Measured:
+    """One headless Locust process, bounded by --run-time (and a hard deadline), measured by the meter."""
     if not host.startswith(f"http://{LOOPBACK}:"):
         raise ValueError(f"bench targets {LOOPBACK} only, not {host}")
     meter = run_dir / f"{label}.meter.json"
     meter.unlink(missing_ok=True)
-    lead = warmup if start_at is None else max(warmup, start_at - time.time())
-    run_time = int(lead + window + 3)
+    run_time = int(warmup + window + 3)
     argv = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--host", host,
             "-u", str(users), "-r", str(users), "-t", f"{run_time}s", "--stop-timeout", "2",
             "--csv", str(run_dir / label), "--only-summary", "--loglevel", "WARNING",
             "--exit-code-on-error", "0", *extra, *user_classes]
     child_env = {**os.environ, **(env or {}), METER_ENV: str(meter), WARMUP_ENV: str(warmup),
                  WINDOW_ENV: str(window), "PYTHONPATH": str(REPO)}
-    if start_at is not None:
-        child_env[START_AT_ENV] = repr(start_at)
     child = Child(f"locust-{label}", argv, run_dir / f"{label}.log", env=child_env, cwd=REPO).start()
-    return LocustChild(label, child, meter, run_time)
-
-
-def run_locust(label: str, locustfile: Path, host: str, run_dir: Path, **kw) -> Measured:
-    """One headless Locust process on its own, measured by the meter (see `start_locust`)."""
-    return start_locust(label, locustfile, host, run_dir, **kw).finish()
+    try:
+        child.proc.wait(run_time + 30)
+    except Exception:  # noqa: BLE001 - over the deadline: stopped below
+        pass
+    finally:
+        child.stop(timeout=10, sig=signal.SIGTERM)
+    return read_meter(meter, label)
 
 
 # ---- a server that costs (almost) nothing ---------------------------------------------------------------------

@@ -1,13 +1,12 @@
 """Load-generation cost: a dinerush diner (DineIn) vs a bare Locust FastHttpUser doing the same requests.
 
     .venv/bin/python bench/diner_overhead.py [--target canned|stack|both] [--users 20] [--warmup 5] [--window 20]
-                                             [--rounds 1] [--apart]
+                                             [--rounds 1]
 
-Both sides run one headless Locust process each, side by side (started together, measured over the
-very same seconds, so a busy moment of the machine hits both; --apart: one after the other, the first
-side alternating by round), against the same endpoint: GET /menu, POST /orders (Idempotency-Key + JSON
-body), POST /orders/{id}/pay, and 1 in 4 a GET /orders/{id}. The diner adds what dinerush is for: Faker data, retry verdicts, the journey and its
-ledger entry (written to a JSON-lines file). Stale-menu and declined-card rates are 0 so both sides
+Both sides run one headless Locust process each, one after the other (the first side alternating by
+round, so a drift of the machine's load evens out over rounds), against the same endpoint: GET /menu,
+POST /orders (Idempotency-Key + JSON body), POST /orders/{id}/pay, and 1 in 4 a GET /orders/{id}. The
+diner adds what dinerush is for: Faker data, retry verdicts, the journey and its ledger entry (written to a JSON-lines file). Stale-menu and declined-card rates are 0 so both sides
 send the same requests. The measure is the Locust process's CPU seconds per request over the same
 window (requests per CPU-second); overhead = diner CPU per request / bare CPU per request - 1.
 
@@ -81,7 +80,7 @@ def main() -> int:
     import tempfile
     import time
 
-    from bench.common import CannedServer, Measured, run_locust, sigterm_as_exit, start_locust
+    from bench.common import CannedServer, Measured, run_locust, sigterm_as_exit
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--target", choices=("canned", "stack", "both"), default="both")
@@ -90,15 +89,10 @@ def main() -> int:
     ap.add_argument("--warmup", type=float, default=5.0)
     ap.add_argument("--window", type=float, default=20.0)
     ap.add_argument("--rounds", type=int, default=1, help="bare/diner pairs per target")
-    ap.add_argument("--apart", action="store_true",
-                    help="run the two sides one after the other (first side alternating by round), not side by side")
-    ap.add_argument("--startup", type=float, default=8.0,
-                    help="side by side: seconds allowed for both Locust processes to start before the warm-up")
     ap.add_argument("--keep", action="store_true", help="keep the run folder (logs, ledgers, CSVs)")
     args = ap.parse_args()
-    if not (1 <= args.users <= 500 and 1 <= args.rounds <= 5 and 1 <= args.window <= 300 and args.warmup >= 0
-            and 0 <= args.startup <= 60):
-        ap.error("--users 1..500, --rounds 1..5, --window 1..300 s, --warmup >= 0, --startup 0..60 s")
+    if not (1 <= args.users <= 500 and 1 <= args.rounds <= 5 and 1 <= args.window <= 300 and args.warmup >= 0):
+        ap.error("--users 1..500, --rounds 1..5, --window 1..300 s, --warmup >= 0")
     sigterm_as_exit()
     me = Path(__file__).resolve()
     run_dir = Path(tempfile.mkdtemp(prefix="dinerush-bench-"))
@@ -115,21 +109,10 @@ def main() -> int:
                 "diner": dict(label=f"{target}-diner-{i}", env={SIDE_ENV: "diner"}, user_classes=("DineIn",),
                               extra=diner_flags + ("--dinerush-ledger", str(run_dir / f"{target}-ledger-{i}.jsonl"))),
             }
-            if args.apart:  # one after the other; the first side alternates so a drift of the machine evens out
-                order = ("bare", "diner") if i % 2 == 0 else ("diner", "bare")
-                got = {side: run_locust(sides[side].pop("label"), me, host, run_dir, **sides[side], **common)
-                       for side in order}
-            else:  # side by side: both measure the same seconds (their meters sample at the same epoch time)
-                start_at = time.time() + args.startup + args.warmup
-                started = {}
-                try:
-                    for side, kw in sides.items():
-                        started[side] = start_locust(kw.pop("label"), me, host, run_dir, start_at=start_at, **kw,
-                                                     **common)
-                    got = {side: child.finish() for side, child in started.items()}
-                finally:
-                    for child in started.values():
-                        child.child.stop(timeout=10)
+            # one after the other, each with a core to itself; the first side alternates so a drift evens out
+            order = ("bare", "diner") if i % 2 == 0 else ("diner", "bare")
+            got = {side: run_locust(sides[side].pop("label"), me, host, run_dir, **sides[side], **common)
+                   for side in order}
             out.append((got["bare"], got["diner"]))
         return out
 
@@ -150,8 +133,8 @@ def main() -> int:
         if not args.keep:
             import shutil
             shutil.rmtree(run_dir, ignore_errors=True)
-    how = "one after the other" if args.apart else "side by side, the same window"
-    print(f"diner overhead: DineIn vs bare FastHttpUser, one Locust process each ({how}), {args.window:g} s window "
+    print(f"diner overhead: DineIn vs bare FastHttpUser, one Locust process each, one after the other (first side "
+          f"alternating by round), {args.window:g} s window "
           f"after {args.warmup:g} s warm-up ({os.cpu_count()} cores, {time.monotonic() - t0:.0f} s in all)")
     worst = 0.0
     for target, pairs in results.items():
@@ -160,9 +143,6 @@ def main() -> int:
         for bare, diner in pairs:
             print(bare.line().replace(bare.label, "bare", 1))
             print(diner.line().replace(diner.label, "diner", 1))
-            if not args.apart:  # monotonic clocks are system-wide: the windows' offset is measured, not assumed
-                print(f"  windows offset by {abs(diner.start.t - bare.start.t):.2f} s at the start, "
-                      f"{abs(diner.end.t - bare.end.t):.2f} s at the end")
             ratio = diner.cpu_us_per_request / bare.cpu_us_per_request
             worst = max(worst, ratio - 1) if target == "canned" else worst
             print(f"  ratio bare/diner req per CPU-s: {bare.per_cpu_second / diner.per_cpu_second:.3f}  "
