@@ -6,8 +6,8 @@
 Both sides run one headless Locust process each, one after the other (the first side alternating by
 round, so a drift of the machine's load evens out over rounds), against the same endpoint: GET /menu,
 POST /orders (Idempotency-Key + JSON body), POST /orders/{id}/pay, and 1 in 4 a GET /orders/{id}. The
-diner adds what dinerush is for: Faker data, retry verdicts, the journey and its ledger entry (written to a JSON-lines file). Stale-menu and declined-card rates are 0 so both sides
-send the same requests. The measure is the Locust process's CPU seconds per request over the same
+diner adds what dinerush is for: Faker data, retry verdicts, the journey and its ledger entry (written to
+a JSON-lines file). Stale-menu and declined-card rates are 0 so both sides send the same requests. The measure is the Locust process's CPU seconds per request over the same
 window (requests per CPU-second); overhead = diner CPU per request / bare CPU per request - 1.
 
 Targets: `canned` is a tiny canned-JSON server on 127.0.0.1 (Locust is the bottleneck: the clean
