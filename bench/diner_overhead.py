@@ -1,12 +1,13 @@
 """Load-generation cost: a dinerush diner (DineIn) vs a bare Locust FastHttpUser doing the same requests.
 
     .venv/bin/python bench/diner_overhead.py [--target canned|stack|both] [--users 20] [--warmup 5] [--window 20]
+                                             [--rounds 1]
 
-Both sides run one headless Locust process each, one after the other, against the same endpoint:
-GET /menu, POST /orders (Idempotency-Key + JSON body), POST /orders/{id}/pay, and 1 in 4 a GET
-/orders/{id}. The diner adds what dinerush is for: Faker data, retry verdicts, the journey and its
-ledger entry (written to a JSON-lines file). Stale-menu and declined-card rates are 0 so both sides
-send the same requests. The measure is the Locust process's CPU seconds per request over the same
+Both sides run one headless Locust process each, one after the other (the first side alternating by
+round, so a drift of the machine's load evens out over rounds), against the same endpoint: GET /menu,
+POST /orders (Idempotency-Key + JSON body), POST /orders/{id}/pay, and 1 in 4 a GET /orders/{id}. The
+diner adds what dinerush is for: Faker data, retry verdicts, the journey and its ledger entry (written to
+a JSON-lines file). Stale-menu and declined-card rates are 0 so both sides send the same requests. The measure is the Locust process's CPU seconds per request over the same
 window (requests per CPU-second); overhead = diner CPU per request / bare CPU per request - 1.
 
 Targets: `canned` is a tiny canned-JSON server on 127.0.0.1 (Locust is the bottleneck: the clean
@@ -87,11 +88,11 @@ def main() -> int:
     ap.add_argument("--stack-users", type=int, default=10)
     ap.add_argument("--warmup", type=float, default=5.0)
     ap.add_argument("--window", type=float, default=20.0)
-    ap.add_argument("--rounds", type=int, default=1, help="bare/diner pairs per target (alternating)")
+    ap.add_argument("--rounds", type=int, default=1, help="bare/diner pairs per target")
     ap.add_argument("--keep", action="store_true", help="keep the run folder (logs, ledgers, CSVs)")
     args = ap.parse_args()
     if not (1 <= args.users <= 500 and 1 <= args.rounds <= 5 and 1 <= args.window <= 300 and args.warmup >= 0):
-        ap.error("--users 1..500, --rounds 1..5, --window 1..300 s")
+        ap.error("--users 1..500, --rounds 1..5, --window 1..300 s, --warmup >= 0")
     sigterm_as_exit()
     me = Path(__file__).resolve()
     run_dir = Path(tempfile.mkdtemp(prefix="dinerush-bench-"))
@@ -103,11 +104,16 @@ def main() -> int:
         out = []
         for i in range(args.rounds):
             common = dict(users=users, warmup=args.warmup, window=args.window)
-            bare = run_locust(f"{target}-bare-{i}", me, host, run_dir, env={SIDE_ENV: "bare"}, **common)
-            diner = run_locust(f"{target}-diner-{i}", me, host, run_dir, env={SIDE_ENV: "diner"},
-                               user_classes=("DineIn",), extra=diner_flags + (
-                                   "--dinerush-ledger", str(run_dir / f"{target}-ledger-{i}.jsonl")), **common)
-            out.append((bare, diner))
+            sides = {
+                "bare": dict(label=f"{target}-bare-{i}", env={SIDE_ENV: "bare"}),
+                "diner": dict(label=f"{target}-diner-{i}", env={SIDE_ENV: "diner"}, user_classes=("DineIn",),
+                              extra=diner_flags + ("--dinerush-ledger", str(run_dir / f"{target}-ledger-{i}.jsonl"))),
+            }
+            # one after the other, each with a core to itself; the first side alternates so a drift evens out
+            order = ("bare", "diner") if i % 2 == 0 else ("diner", "bare")
+            got = {side: run_locust(sides[side].pop("label"), me, host, run_dir, **sides[side], **common)
+                   for side in order}
+            out.append((got["bare"], got["diner"]))
         return out
 
     results: dict[str, list[tuple[Measured, Measured]]] = {}
@@ -127,7 +133,8 @@ def main() -> int:
         if not args.keep:
             import shutil
             shutil.rmtree(run_dir, ignore_errors=True)
-    print(f"diner overhead: DineIn vs bare FastHttpUser, one Locust process each, {args.window:g} s window "
+    print(f"diner overhead: DineIn vs bare FastHttpUser, one Locust process each, one after the other (first side "
+          f"alternating by round), {args.window:g} s window "
           f"after {args.warmup:g} s warm-up ({os.cpu_count()} cores, {time.monotonic() - t0:.0f} s in all)")
     worst = 0.0
     for target, pairs in results.items():

@@ -6,24 +6,38 @@ from locust.exception import CatchResponseError
 from scenarios.outcome import Answer, answer_of, failure_of
 
 
+class Judge:
+    """Stands in for Locust's request event on a diner's session: a definite answer (2xx, 4xx: the stack working as
+    specified) is a success in Locust's stats, a 5xx or no answer a failure ("http 503", "timeout", ...); then the
+    real event fires. Judged as Locust reports the request, so no `catch_response` copy of every response is made."""
+
+    __slots__ = ("event",)
+
+    def __init__(self, event) -> None:
+        self.event = event
+
+    def fire(self, **meta) -> None:
+        failure = failure_of(meta["response"])
+        meta["exception"] = None if failure is None else CatchResponseError(failure)
+        self.event.fire(**meta)
+
+
 class Http:
-    """One Locust HTTP session as the adapter sees it: each request is reported to Locust under its name."""
+    """One Locust HTTP session as the adapter sees it: each request is reported to Locust under its name, judged
+    by `Judge` (installed on the session here)."""
 
     __slots__ = ("session",)
 
     def __init__(self, session) -> None:
+        if not isinstance(session.request_event, Judge):
+            session.request_event = Judge(session.request_event)
         self.session = session
 
     def send(self, method: str, path: str, name: str, *, json: object = None, headers: dict | None = None):
         """One request, the raw Locust response: a definite answer (2xx, 4xx) is a success in Locust's stats,
-        a 5xx or no answer a failure. Reported by hand with the response's own record (less work per request)."""
-        session = self.session
-        resp = session.request(method, path, name=name, json=json, headers=headers, catch_response=True)
-        failure = failure_of(resp)
-        resp.request_meta["exception"] = None if failure is None else CatchResponseError(failure)
-        session.request_event.fire(**resp.request_meta)
-        return resp
+        a 5xx or no answer a failure."""
+        return self.session.request(method, path, name=name, json=json, headers=headers)
 
     def call(self, method: str, path: str, name: str, *, json: object = None, headers: dict | None = None) -> Answer:
         """One request as an `Answer` (status, parsed JSON object body, transport error)."""
-        return answer_of(self.send(method, path, name, json=json, headers=headers))
+        return answer_of(self.session.request(method, path, name=name, json=json, headers=headers))

@@ -1,4 +1,4 @@
-"""Ledger lines: the hand-written fast path of `to_json` is byte-identical to json.dumps of `to_dict`."""
+"""Ledger lines: the orjson path of `to_json` is byte-identical to json.dumps of `to_dict`."""
 from __future__ import annotations
 
 import dataclasses
@@ -50,6 +50,24 @@ def test_fields_of_other_types_fall_back_to_the_encoder():
            LedgerEntry(**base, started_at=float("inf")),                        # json writes Infinity
            LedgerEntry(**{**base, "expected_total_cents": 1.5}),                # a float where an int belongs
            LedgerEntry(**base, extra={"n": 3})]                                 # a non-str extra value
+    for e in odd:
+        assert e.to_json() == _reference(e)
+
+
+def test_orjson_writes_only_what_it_spells_as_json_does():
+    """Timestamps across and at the edges of the range orjson spells as repr does, and numbers json and orjson
+    spell apart (1e-05, NaN) where an int belongs: every line is still json's, byte for byte."""
+    rng = random.Random(11)
+    base = dict(key="k", kind="dine_in", items=(Item("D01", 1, 100),), expected_total_cents=100, order=Told.OK)
+    stamps = [10 ** rng.uniform(-6, 18) for _ in range(3000)] + [1e-4, 1e16, 9.999999999999998e15, 1e-05, 0.0]
+    for t in stamps:
+        e = LedgerEntry(**base, started_at=t, ended_at=t * 1.0000001)
+        assert e.to_json() == _reference(e), t
+    odd = [LedgerEntry(**{**base, "items": (Item("D01", 1e-05, 100),)}),      # a float quantity json writes 1e-05
+           LedgerEntry(**{**base, "items": (Item("D01", 1, float("nan")),)}),  # json writes NaN, orjson null
+           LedgerEntry(**base, extra={"n": 1e-05}),                           # a float extra value
+           LedgerEntry(**base, extra={3: "x"}),                               # a non-str key (orjson refuses it)
+           LedgerEntry(**{**base, "order_attempts": 2**70})]                  # past orjson's 64 bits
     for e in odd:
         assert e.to_json() == _reference(e)
 
