@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from harness.audit import AuditOptions, Index, System, audit, figures  # noqa: E402
+from harness.audit import AuditOptions, System, audit, figures  # noqa: E402
 from harness.audit.history import Backlog, ChargeRow, FinalReads, OrderRow, TicketRow  # noqa: E402
 from scenarios.ledger import Invalid, Item, LedgerEntry, Told, write_entries  # noqa: E402
 

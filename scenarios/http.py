@@ -40,4 +40,4 @@ class Http:
 
     def call(self, method: str, path: str, name: str, *, json: object = None, headers: dict | None = None) -> Answer:
         """One request as an `Answer` (status, parsed JSON object body, transport error)."""
-        return answer_of(self.session.request(method, path, name=name, json=json, headers=headers))
+        return answer_of(self.send(method, path, name, json=json, headers=headers))

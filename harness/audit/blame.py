@@ -1,13 +1,13 @@
 """Blame, Jepsen's timeline: the fault windows a finding's intent overlapped, or quiet / drain.
 
-A finding's ref (an idempotency key, an order id, a charge id, a backlog name) is resolved through the Index to
-its intent and rows; their times (the diner's start and end, the rows' created / paid / received) make a span,
-and every window the span touches is blamed. A span that touched none is blamed on the windows that began within
-AFTER_S seconds after it (the stack was still working for the intent: relay, KDS, webhooks, reconciler — a KDS
-that crashed 4 s after a payment loses the ticket it held), and only then is it quiet. Only findings pay: nothing here runs for a valid intent. What the
-Index does not key is found at C speed on demand and kept in the Index's blame_memo for the other checkers:
-order ids told to diners among the intents with no row (one pass, on the first finding that needs it), charge
-ids by a scan per finding, or a map after a few scans.
+A finding's ref (an idempotency key, an order id, a charge id, a backlog name) is resolved through the Index to its
+intent and rows; their times (the diner's start and end, the rows' created / paid / received) make a span, and
+every window the span touches is blamed. A span that touched none is blamed on the windows that began within
+AFTER_S seconds after it (the stack was still working for the intent: relay, KDS, webhooks, reconciler — a KDS that
+crashed 4 s after a payment loses the ticket it held), and only then is it quiet. Only findings pay: nothing here
+runs for a valid intent. What the Index does not key is found at C speed on demand and kept in the Index's
+blame_memo for the other checkers: order ids told to diners among the intents with no row (one pass, on the first
+finding that needs it), charge ids by a scan per finding, or a map after a few scans.
 """
 from __future__ import annotations
 

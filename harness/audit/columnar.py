@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import orjson
 
 from harness.audit.clean import CleanPart, Whole
 from harness.audit.history import FinalReads
@@ -188,15 +189,11 @@ def split_run(ledger_path: Path, reads_path: Path) -> Split | None:
     """The run's ledger and final reads split into suspect (Python objects) and clean (counts); None when this path
     cannot vouch for the files (the caller audits them the usual way)."""
     try:
-        return _split(ledger_path, reads_path)
+        with tempfile.TemporaryDirectory(prefix="dinerush-audit-") as spill:
+            return _split_in(ledger_path, reads_path, Path(spill))
     except Exception as err:   # noqa: BLE001 — any failure here means: take the Python path, which reports it
         log.debug("columnar audit path not taken for %s: %s: %s", reads_path.parent, type(err).__name__, err)
         return None
-
-
-def _split(ledger_path: Path, reads_path: Path) -> Split | None:
-    with tempfile.TemporaryDirectory(prefix="dinerush-audit-") as spill:
-        return _split_in(ledger_path, reads_path, Path(spill))
 
 
 def _split_in(ledger_path: Path, reads_path: Path, spill: Path) -> Split | None:
@@ -276,8 +273,6 @@ def _whole(con) -> Whole:
     t_red, t_extra = con.execute("""
         SELECT count(*) FILTER (WHERE coalesce(deliveries, 1) > 1),
           coalesce(sum(deliveries - 1) FILTER (WHERE coalesce(deliveries, 1) > 1), 0) FROM t""").fetchone()
-    import orjson
-
     return Whole(intents=n, intents_by_kind=dict(sorted((orjson.loads(k), c) for k, c in kinds)),
                  told_order=_first_seen(con, "told"), told_payment=_first_seen(con, "payment", "none"),
                  order_retried=o_ret, order_extra_attempts=int(o_extra), payment_retried=p_ret,

@@ -15,7 +15,7 @@ import operator
 from itertools import compress
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from harness.audit.clean import CleanPart
 from harness.audit.history import CAPTURED, CHARGE_STATUSES, DECLINED, ChargeRow, FinalReads, OrderRow, TicketRow

@@ -6,9 +6,10 @@ from __future__ import annotations
 import random
 
 import pytest
-from auditbuild import CART, CART_TOTAL, DECLINED, FAIL, OK, PAID, PENDING, PLACED, STALE, UNKNOWN, History
+from auditbuild import CART, CART_TOTAL, DECLINED, FAIL, PAID, PENDING, PLACED, STALE, UNKNOWN, History
 from runfolder import audit_folder, write_folder
 
+from harness.audit import audit as run_audit
 from harness.audit.columnar import split_run
 from harness.audit.history import Backlog
 from scenarios.ledger import Item
@@ -119,14 +120,19 @@ def test_fast_path_audits_exactly_as_the_python_path(tmp_path, seed):
     assert fast.same_as(slow) == []
 
 
-def test_fast_path_sees_the_planted_violations():
-    """Not vacuous: the random histories hold findings of every checker and clean intents of every kind."""
-    seen, clean = set(), 0
+def test_fast_path_sees_the_planted_violations(tmp_path):
+    """Not vacuous: the random histories hold findings of every checker, and the fast path proves intents of both
+    clean kinds (paid end to end, never paid) clean in them."""
+    seen, paid, unpaid = set(), 0, 0
     for seed in range(10):
         h = random_history(seed)
-        from harness.audit import audit as run_audit
         seen |= {c.name for c in run_audit(h.entries, h.reads).checks if c.count}
+        split = split_run(*(write_folder(tmp_path / f"run{seed}", h) / n for n in ("ledger.jsonl", "final_reads.json")))
+        assert split is not None, "the fast path was not taken"
+        paid += split.clean.paid_ok + split.clean.paid_recovered
+        unpaid += split.clean.unpaid
     assert seen == {"lost", "duplicated", "unexpected", "mismatch", "stuck", "refused"}
+    assert paid > 0 and unpaid > 0
 
 
 def suspects(tmp_path, h: History) -> set[str]:
