@@ -19,13 +19,13 @@ from harness.audit.model import AuditResult, Verdict
 from harness.capacity.resources import Limiter, limiting
 from harness.capacity.search import Headroom, Outcome, OutcomeKind, StepResult, headroom
 from harness.errors import Exit
-from harness.report.charts import COLORS, INK, MUTED, _axes, _no_data, _svg
+from harness.report.charts import COLORS, INK, MUTED, axes, no_data, svg
 from harness.report.exitcode import exit_code
 from harness.report.junit import build_junit
 from harness.report.model import FaultWindow, RunMeta
 from harness.report.slo import SLOResult, SLOStatus
 from harness.report.summary import build_summary, dumps, jsonable
-from harness.report.writer import _atomic_write
+from harness.report.writer import atomic_write
 
 PASS_C, FAIL_C, KNEE_C = "#0f9d58", "#d93025", "#f0b429"
 
@@ -68,9 +68,9 @@ def _marks(ax, xs, ys, results: Sequence[StepResult]) -> None:
 def rate_svg(results: Sequence[StepResult], outcome: Outcome) -> str:
     """Offered and served orders/s against diners; each step passed (●) or failed (×); the knee marked."""
     if not results:
-        return _no_data("no step ran")
+        return no_data("no step ran")
     rs = sorted(results, key=lambda r: r.users)
-    fig, ax = _axes(3.0)
+    fig, ax = axes(3.0)
     xs = [r.users for r in rs]
     if any(r.offered_ops for r in rs):
         ax.plot(xs, [r.offered_ops or 0 for r in rs], color=MUTED, lw=1.2, ls="--", label="offered orders/s")
@@ -87,7 +87,7 @@ def rate_svg(results: Sequence[StepResult], outcome: Outcome) -> str:
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=8, frameon=False, loc="upper left")
-    return _svg(fig, "capacity-rate")
+    return svg(fig, "capacity-rate")
 
 
 def latency_svg(results: Sequence[StepResult], outcome: Outcome, place_limit: float, pay_limit: float) -> str:
@@ -95,8 +95,8 @@ def latency_svg(results: Sequence[StepResult], outcome: Outcome, place_limit: fl
     rs = sorted((r for r in results if r.p95_place_ms is not None or r.p95_pay_ms is not None),
                 key=lambda r: r.users)
     if not rs:
-        return _no_data("no latency measured")
-    fig, ax = _axes(3.0)
+        return no_data("no latency measured")
+    fig, ax = axes(3.0)
     xs = [r.served_ops for r in rs]
     for label, attr, limit, color in (("place", "p95_place_ms", place_limit, COLORS[0]),
                                       ("pay", "p95_pay_ms", pay_limit, COLORS[1])):
@@ -114,7 +114,7 @@ def latency_svg(results: Sequence[StepResult], outcome: Outcome, place_limit: fl
     ax.set_ylim(bottom=0)
     ax.set_xlim(left=0)
     ax.legend(fontsize=8, frameon=False, loc="upper left")
-    return _svg(fig, "capacity-latency")
+    return svg(fig, "capacity-latency")
 
 
 # ---- JUnit -------------------------------------------------------------------------------------------------
@@ -226,9 +226,9 @@ def write_capacity_reports(ctx, results: Sequence[StepResult], outcome: Outcome,
         "steps": jsonable(list(results)),
     }
     html_path, summary_path, junit_path = run_dir / "capacity.html", run_dir / "summary.json", run_dir / "junit.xml"
-    _atomic_write(summary_path, dumps(summary) + "\n")
+    atomic_write(summary_path, dumps(summary) + "\n")
     tree = build_capacity_junit(meta, audit_result, gate, results)
-    _atomic_write(junit_path, '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(tree.getroot(), encoding="unicode") + "\n")
+    atomic_write(junit_path, '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(tree.getroot(), encoding="unicode") + "\n")
     env = Environment(loader=PackageLoader("harness.capacity", "templates"), autoescape=select_autoescape(["html", "j2"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     procs = sorted({k for r in results if r.resources for k in r.resources.cpu_pct})
@@ -244,7 +244,7 @@ def write_capacity_reports(ctx, results: Sequence[StepResult], outcome: Outcome,
         latency_svg=latency_svg(results, outcome, limits.place_limit_ms, limits.pay_limit_ms),
         fmt_ms=_fmt_ms,
     )
-    _atomic_write(html_path, html)
+    atomic_write(html_path, html)
     lines = [headline]
     if hr is not None and not invariant_failed:
         lines.append(hr.sentence)

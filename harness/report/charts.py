@@ -22,7 +22,7 @@ FAULT = "#f0b429"
 COLORS = ("#2563eb", "#0f9d58", "#d93025", "#8e44ad", "#e67e22")
 
 
-def _svg(fig: Figure, salt: str) -> str:
+def svg(fig: Figure, salt: str) -> str:
     """The figure as a bare <svg> element: no XML prolog, DOCTYPE or metadata, ids salted per chart."""
     buf = io.StringIO()
     with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
@@ -34,7 +34,7 @@ def _svg(fig: Figure, salt: str) -> str:
     return text
 
 
-def _axes(height: float = 2.6) -> tuple[Figure, plt.Axes]:
+def axes(height: float = 2.6) -> tuple[Figure, plt.Axes]:
     fig, ax = plt.subplots(figsize=(10, height), dpi=96)
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(colors=MUTED, labelsize=8)
@@ -56,20 +56,20 @@ def _legend(ax: plt.Axes) -> None:
     ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=5)
 
 
-def _no_data(message: str) -> str:
-    fig, ax = _axes(1.2)
+def no_data(message: str) -> str:
+    fig, ax = axes(1.2)
     ax.axis("off")
     ax.text(0.5, 0.5, message, ha="center", va="center", color=MUTED, fontsize=10, transform=ax.transAxes)
-    return _svg(fig, "nodata" + message)
+    return svg(fig, "nodata" + message)
 
 
 def throughput_svg(history: StatsHistory | None, faults: Sequence[FaultWindow], t0: float,
                    place_request: str) -> str:
     """Orders/s (the place request), all requests/s and failures/s over elapsed time."""
     if history is None or not history.rows:
-        return _no_data("no Locust stats history")
+        return no_data("no Locust stats history")
     agg = history.series(AGGREGATED)
-    fig, ax = _axes()
+    fig, ax = axes()
     t_end = max(r.t for r in history.rows) - t0
     _shade(ax, faults, t_end)
     ax.plot([r.t - t0 for r in agg], [r.rps for r in agg], color=MUTED, lw=1.2, label="all requests/s")
@@ -82,15 +82,15 @@ def throughput_svg(history: StatsHistory | None, faults: Sequence[FaultWindow], 
     ax.set_xlim(left=0, right=max(t_end, 1))
     ax.set_ylim(bottom=0)
     _legend(ax)
-    return _svg(fig, "throughput")
+    return svg(fig, "throughput")
 
 
 def latency_svg(history: StatsHistory | None, faults: Sequence[FaultWindow], t0: float,
                 requests: Sequence[tuple[str, str]]) -> str:
     """p50/p95 over time: all requests, and p95 of each (label, request name) given."""
     if history is None or not history.rows:
-        return _no_data("no Locust stats history")
-    fig, ax = _axes()
+        return no_data("no Locust stats history")
+    fig, ax = axes()
     t_end = max(r.t for r in history.rows) - t0
     _shade(ax, faults, t_end)
     agg = [r for r in history.series(AGGREGATED) if r.pct(0.5) is not None]
@@ -115,14 +115,14 @@ def latency_svg(history: StatsHistory | None, faults: Sequence[FaultWindow], t0:
     ax.set_ylabel("ms", fontsize=8, color=MUTED)
     ax.set_xlim(left=0, right=max(t_end, 1))
     _legend(ax)
-    return _svg(fig, "latency")
+    return svg(fig, "latency")
 
 
 def kitchen_svg(hist: Histogram, summary: LatencySummary) -> str:
     """Order-to-kitchen latency (ticket received - order paid) histogram with p50/p95 marked."""
     if not hist.counts:
-        return _no_data("no paid order reached the kitchen")
-    fig, ax = _axes(2.2)
+        return no_data("no paid order reached the kitchen")
+    fig, ax = axes(2.2)
     edges = hist.edges_ms
     widths = [b - a for a, b in zip(edges, edges[1:])]
     ax.bar(edges[:-1], hist.counts, width=widths, align="edge", color=COLORS[1], alpha=0.85, linewidth=0)
@@ -134,4 +134,4 @@ def kitchen_svg(hist: Histogram, summary: LatencySummary) -> str:
     ax.set_xlabel("ms from payment to kitchen" + (f"  (last bar includes {hist.clipped} slower)"
                                                   if hist.clipped else ""), fontsize=8, color=MUTED)
     ax.set_ylabel("tickets", fontsize=8, color=MUTED)
-    return _svg(fig, "kitchen")
+    return svg(fig, "kitchen")

@@ -29,7 +29,7 @@ class Reports:
     report_html: Path
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
     """Write via a temp file + rename, so a crash never leaves half a report."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -54,11 +54,11 @@ def write_reports(run_dir: Path, *, meta: RunMeta, audit: AuditResult | None, fi
     run_dir.mkdir(parents=True, exist_ok=True)
     code = exit_code(audit, slos, inconclusive, untrusted_ledger)
     out = Reports(code, run_dir / "summary.json", run_dir / "junit.xml", run_dir / "report.html")
-    _atomic_write(out.summary_json, dumps(build_summary(meta, audit, figures, slos, faults, code, inconclusive,
+    atomic_write(out.summary_json, dumps(build_summary(meta, audit, figures, slos, faults, code, inconclusive,
                                                             recovery)) + "\n")
     tree = build_junit(meta, audit, slos, recovery)
-    _atomic_write(out.junit_xml, '<?xml version="1.0" encoding="utf-8"?>\n'
+    atomic_write(out.junit_xml, '<?xml version="1.0" encoding="utf-8"?>\n'
                   + ET.tostring(tree.getroot(), encoding="unicode") + "\n")
-    _atomic_write(out.report_html, render_html(meta, audit, figures, slos, faults, history, code, slo_config,
+    atomic_write(out.report_html, render_html(meta, audit, figures, slos, faults, history, code, slo_config,
                                                inconclusive, recovery))
     return out
