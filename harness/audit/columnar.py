@@ -39,6 +39,16 @@ def _id(x: str) -> str:
     return f"(starts_with({x}, '\"') AND NOT contains({x}, '\\'))"
 
 
+# Ids are joined and grouped by a 64-bit surrogate (ID_HASH of their JSON text; NULL stays NULL), not as text: a
+# collision can only merge groups (a repeated id: suspect) or pair two different ids in a join, and every join the
+# clean filter trusts compares the texts too (CLEAN_SQL), so a collision makes intents suspect, never clean.
+ID_HASH = "hash({})"   # the SQL of the surrogate, as the macro idh (tests plant collisions through it)
+
+
+def _h(x: str) -> str:
+    return f"CASE WHEN {x} IS NOT NULL THEN idh({x}) END"
+
+
 # An amount as the Python loaders' int(): only a plain JSON integer is taken (else NULL: never clean).
 def _int(x: str) -> str:
     return f"CASE WHEN regexp_full_match({x}, '-?[0-9]{{1,18}}') THEN {x}::BIGINT END"
@@ -49,8 +59,8 @@ def _int(x: str) -> str:
 # (a missing field the Python loaders require, an id that is not a plain string, an unknown told value): one odd
 # row sends the whole audit down the Python path, which says what is wrong.
 _LEDGER = f"""
-CREATE TABLE l AS SELECT size, key, kind, hash(items) AS items, {_int('total')} AS total,
-  CASE WHEN told IN ('ok', 'fail', 'unknown') THEN told END::TOLD AS told, order_id,
+CREATE TABLE l AS SELECT size, key, {_h('key')} AS hk, kind, hash(items) AS items, {_int('total')} AS total,
+  CASE WHEN told IN ('ok', 'fail', 'unknown') THEN told END::TOLD AS told, order_id, {_h('order_id')} AS ho,
   CASE WHEN payment IN ('ok', 'fail', 'unknown') THEN payment END::TOLD AS payment,
   CASE WHEN oa = trunc(oa) AND abs(oa) < 1e9 THEN oa END::INTEGER AS oa,
   CASE WHEN pa = trunc(pa) AND abs(pa) < 1e9 THEN pa END::INTEGER AS pa, started,
@@ -74,7 +84,8 @@ FROM (SELECT j.key::VARCHAR AS key, j.kind::VARCHAR AS kind, j.items::VARCHAR AS
 # 3 any other line). Columns shared by the kinds: id (order id | charge id | ticket's order id), ref (order key |
 # merchant_ref), status, items, total (total | amount), at (paid_at | received_at).
 _READS = f"""
-CREATE TABLE r AS SELECT k, size,
+CREATE TABLE r AS SELECT k, size, id, {_h('id')} AS hid, ref, {_h('ref')} AS href, status, items,
+  total, ts, deliveries, odd FROM (SELECT k, size,
   CASE k WHEN 0 THEN o.order_id WHEN 1 THEN c.charge_id WHEN 2 THEN t.order_id END::VARCHAR AS id,
   CASE k WHEN 0 THEN o.key WHEN 1 THEN c.merchant_ref END::VARCHAR AS ref,
   CASE CASE k WHEN 0 THEN o.status WHEN 1 THEN c.status END::VARCHAR
@@ -104,44 +115,48 @@ FROM (SELECT k, line, strlen(line)::INTEGER AS size,
    CASE WHEN starts_with(line, '{{"order_id":') AND contains(line, ',"key":') THEN 0
         WHEN starts_with(line, '{{"charge_id":') THEN 1
         WHEN starts_with(line, '{{"order_id":') THEN 2 ELSE 3 END AS k
-   FROM LINES))
+   FROM LINES)))
 """
 
 _VIEWS = """
-CREATE VIEW o AS SELECT rowid AS n, id, ref AS key, status, items, total, ts AS paid_at FROM r WHERE k = 0;
-CREATE VIEW c AS SELECT rowid AS n, id AS cid, ref, status, total AS amount FROM r WHERE k = 1;
-CREATE VIEW t AS SELECT rowid AS n, id, items, total, ts AS received, deliveries FROM r WHERE k = 2;
+CREATE VIEW o AS SELECT rowid AS n, id, hid, ref AS key, href AS hk, status, items, total, ts AS paid_at FROM r
+  WHERE k = 0;
+CREATE VIEW c AS SELECT rowid AS n, hid AS hcid, ref, href, status, total AS amount FROM r WHERE k = 1;
+CREATE VIEW t AS SELECT rowid AS n, id, hid, items, total, ts AS received, deliveries FROM r WHERE k = 2;
 """
 
 # Names used as two kinds of id (a key that is also an order id, a charge id or a backlog name...): blame resolves
-# a finding's ref by name, so such a run takes the Python path.
+# a finding's ref by name, so such a run takes the Python path (compared by surrogate: a collision only sends a run
+# there too).
 _ODD = """
 SELECT (SELECT count(*) FILTER (WHERE odd) FROM l), (SELECT count(*) FILTER (WHERE odd) FROM r),
  (SELECT count(*) FROM (SELECT name FROM (
-     SELECT DISTINCT key AS name FROM l
-     UNION ALL SELECT DISTINCT name FROM (SELECT id AS name FROM o UNION SELECT order_id FROM l
-       WHERE order_id IS NOT NULL UNION SELECT ref FROM c UNION SELECT id FROM t)
-     UNION ALL SELECT DISTINCT cid FROM c
-     UNION ALL SELECT unnest(['"outbox"', '"payments_pending"', '"kitchen.tickets"']))
+     SELECT DISTINCT hk AS name FROM l
+     UNION ALL SELECT DISTINCT name FROM (SELECT hid AS name FROM o UNION SELECT ho FROM l
+       WHERE ho IS NOT NULL UNION SELECT href FROM c UNION SELECT hid FROM t)
+     UNION ALL SELECT DISTINCT hcid FROM c
+     UNION ALL SELECT idh(unnest(['"outbox"', '"payments_pending"', '"kitchen.tickets"'])))
    GROUP BY name HAVING count(*) > 1))
 """
 
 # The clean intents: one line per condition; each is what some checker, blame, figure or evidence rule reads.
 CLEAN_SQL = """
 CREATE TABLE clean AS
-WITH lk AS (SELECT key FROM l GROUP BY key HAVING count(*) = 1),                 -- key not repeated in the ledger
- told AS (SELECT order_id, count(*) AS n FROM l WHERE order_id IS NOT NULL GROUP BY order_id),
- ok1 AS (SELECT key FROM o GROUP BY key HAVING count(*) = 1),                     -- one order row under the key
- oid1 AS (SELECT id FROM o GROUP BY id HAVING count(*) = 1),                      -- its order id on no other row
- cid1 AS (SELECT cid FROM c GROUP BY cid HAVING count(*) = 1),                    -- charge id on one row only
- cref AS (SELECT ref, count(*) AS rows, any_value(n) AS n, any_value(cid) AS cid, any_value(amount) AS amount,
-   any_value(status) AS status FROM c GROUP BY ref),
- tref AS (SELECT id, count(*) AS rows, any_value(n) AS n, any_value(items) AS items, any_value(total) AS total,
-   any_value(received) AS received FROM t GROUP BY id)
+WITH lk AS (SELECT hk FROM l GROUP BY hk HAVING count(*) = 1),                   -- key not repeated in the ledger
+ told AS (SELECT ho, count(*) AS n FROM l WHERE ho IS NOT NULL GROUP BY ho),
+ ok1 AS (SELECT hk FROM o GROUP BY hk HAVING count(*) = 1),                       -- one order row under the key
+ oid1 AS (SELECT hid FROM o GROUP BY hid HAVING count(*) = 1),                    -- its order id on no other row
+ cid1 AS (SELECT hcid FROM c GROUP BY hcid HAVING count(*) = 1),                  -- charge id on one row only
+ cref AS (SELECT href, count(*) AS rows, any_value(n) AS n, any_value(ref) AS ref, any_value(hcid) AS hcid,
+   any_value(amount) AS amount, any_value(status) AS status FROM c GROUP BY href),
+ tref AS (SELECT hid, count(*) AS rows, any_value(n) AS n, any_value(id) AS id, any_value(items) AS items,
+   any_value(total) AS total, any_value(received) AS received FROM t GROUP BY hid)
 SELECT l.rowid AS ln, o.n AS orow, cref.n AS crow, tref.n AS trow, l.told, l.payment, o.paid_at, tref.received
-FROM l JOIN lk ON lk.key = l.key JOIN o ON o.key = l.key JOIN ok1 ON ok1.key = o.key JOIN oid1 ON oid1.id = o.id
-  LEFT JOIN told ON told.order_id = o.id LEFT JOIN cref ON cref.ref = o.id LEFT JOIN tref ON tref.id = o.id
+FROM l JOIN lk ON lk.hk = l.hk JOIN o ON o.hk = l.hk JOIN ok1 ON ok1.hk = o.hk JOIN oid1 ON oid1.hid = o.hid
+  LEFT JOIN told ON told.ho = o.hid LEFT JOIN cref ON cref.href = o.hid LEFT JOIN tref ON tref.hid = o.hid
 WHERE l.told IN ('ok', 'unknown')                                                 -- not refused, not unexpected
+  AND o.key = l.key                                                               -- its order row (the texts:
+                                                                                  -- joins are by surrogate)
   AND l.plain                                                                     -- not made invalid on purpose,
                                                                                   -- no tok_declined card
   AND (l.order_id IS NULL OR l.order_id = o.id)                                   -- identity: told id is its order
@@ -149,9 +164,11 @@ WHERE l.told IN ('ok', 'unknown')                                               
   AND o.total = l.total                                                           -- order total = cart total
   AND o.items = l.items                                                           -- order items = cart (text hash)
   AND ((l.payment IN ('ok', 'unknown') AND o.status = 1                         -- paid end to end: PAID,
-        AND cref.rows = 1 AND cref.status = 3 AND cref.amount = o.total           -- one charge, captured, = total
-        AND cref.cid IN (SELECT cid FROM cid1)
-        AND tref.rows = 1 AND tref.total = o.total AND tref.items = o.items)      -- one ticket, = the order
+        AND cref.rows = 1 AND cref.ref = o.id                                     -- one charge, for this order,
+        AND cref.status = 3 AND cref.amount = o.total                             -- captured, = total
+        AND cref.hcid IN (SELECT hcid FROM cid1)
+        AND tref.rows = 1 AND tref.id = o.id                                      -- one ticket, for this order,
+        AND tref.total = o.total AND tref.items = o.items)                        -- = the order
     OR (l.payment IS NULL AND o.status = 2                                        -- or never paid: PLACED,
         AND cref.rows IS NULL AND tref.rows IS NULL))                             -- no charge row, no ticket
 """
@@ -175,6 +192,7 @@ def _connect(spill: Path):
                                  "temp_directory": str(spill), "preserve_insertion_order": True})
     con.execute("SET enable_progress_bar = false")
     con.execute("CREATE TYPE TOLD AS ENUM ('ok', 'fail', 'unknown')")
+    con.execute(f"CREATE MACRO idh(x) AS {ID_HASH.format('x')}")
     return con
 
 
