@@ -81,7 +81,8 @@ FROM (SELECT j.key::VARCHAR AS key, j.kind::VARCHAR AS kind, j.items::VARCHAR AS
 """
 
 # Final reads (FinalReads.to_json): a row per line, told apart by its first field (k: 0 order, 1 charge, 2 ticket,
-# 3 any other line). Columns shared by the kinds: id (order id | charge id | ticket's order id), ref (order key |
+# 3 any other line). A row line's trailing comma is kept: the line is parsed as the array '[' line 'null]' (cheaper
+# than cutting it off), and a line holding anything but one row is odd. Columns shared by the kinds: id (order id | charge id | ticket's order id), ref (order key |
 # merchant_ref), status, items, total (total | amount), at (paid_at | received_at).
 _READS = f"""
 CREATE TABLE r AS SELECT k, size, id, {_h('id')} AS hid, ref, {_h('ref')} AS href, status, items,
@@ -103,19 +104,21 @@ CREATE TABLE r AS SELECT k, size, id, {_h('id')} AS hid, ref, {_h('ref')} AS hre
     WHEN 2 THEN t.order_id IS NULL OR t.items IS NULL OR t.total_cents IS NULL OR t.received_at IS NULL
       OR NOT {_id('t.order_id::VARCHAR')}
       OR (t.deliveries IS NOT NULL AND (t.deliveries <> trunc(t.deliveries) OR abs(t.deliveries) >= 1e9))
-    ELSE false END, true) AS odd
-FROM (SELECT k, line, strlen(line)::INTEGER AS size,
-  CASE WHEN k = 0 THEN from_json(body, '{{"order_id":"JSON","key":"JSON","status":"JSON","items":"JSON",
-    "total_cents":"JSON","created_at":"JSON","paid_at":"DOUBLE"}}') END AS o,
-  CASE WHEN k = 1 THEN from_json(body, '{{"charge_id":"JSON","merchant_ref":"JSON","amount_cents":"JSON",
-    "status":"JSON","created_at":"JSON"}}') END AS c,
-  CASE WHEN k = 2 THEN from_json(body, '{{"order_id":"JSON","items":"JSON","total_cents":"JSON",
-    "received_at":"DOUBLE","deliveries":"DOUBLE"}}') END AS t
- FROM (SELECT line, CASE WHEN ends_with(line, ',') THEN substr(line, 1, length(line) - 1) ELSE line END AS body,
+    ELSE false END OR (k < 3 AND NOT one), true) AS odd
+FROM (SELECT k, size, o[1] AS o, c[1] AS c, t[1] AS t, len(coalesce(o, c, t)) = 1 + comma AS one
+FROM (SELECT k, strlen(line)::INTEGER AS size, comma,
+  CASE WHEN k = 0 THEN from_json(body, '[{{"order_id":"JSON","key":"JSON","status":"JSON","items":"JSON",
+    "total_cents":"JSON","created_at":"JSON","paid_at":"DOUBLE"}}]') END AS o,
+  CASE WHEN k = 1 THEN from_json(body, '[{{"charge_id":"JSON","merchant_ref":"JSON","amount_cents":"JSON",
+    "status":"JSON","created_at":"JSON"}}]') END AS c,
+  CASE WHEN k = 2 THEN from_json(body, '[{{"order_id":"JSON","items":"JSON","total_cents":"JSON",
+    "received_at":"DOUBLE","deliveries":"DOUBLE"}}]') END AS t
+ FROM (SELECT line, ends_with(line, ',')::INTEGER AS comma,
+   '[' || line || CASE WHEN ends_with(line, ',') THEN 'null]' ELSE ']' END AS body,
    CASE WHEN starts_with(line, '{{"order_id":') AND contains(line, ',"key":') THEN 0
         WHEN starts_with(line, '{{"charge_id":') THEN 1
         WHEN starts_with(line, '{{"order_id":') THEN 2 ELSE 3 END AS k
-   FROM LINES)))
+   FROM LINES))))
 """
 
 _VIEWS = """
