@@ -282,3 +282,16 @@ def test_a_final_reads_line_holding_more_than_one_row_takes_the_python_path(tmp_
     assert split_run(run_dir / "ledger.jsonl", path) is None
     if damage == "two rows on one line":   # (a null row: the Python loader itself fails on it, with a TypeError)
         assert audit_folder(run_dir, h, fast=True).same_as(audit_folder(run_dir, h, fast=False)) == []
+
+
+def test_an_id_on_too_many_rows_to_count_packed_takes_the_python_path(tmp_path, monkeypatch):
+    """The id counts are packed ID_BITS bits each: with 2 bits, an order id told to four intents would read as told
+    to none (and carry into the charges' count); such a group is `wide`, and the run takes the Python path."""
+    h = base().paid("k9")
+    for k in ("k6", "k7", "k8"):
+        h.intent(k, order_id="o9", payment=None)
+    assert "k9" in suspects(tmp_path / "narrow", h)           # 16 bits: the fast path is taken, k9 is suspect
+    monkeypatch.setattr(columnar, "ID_BITS", 2)
+    run_dir = write_folder(tmp_path / "run", h)
+    assert split_run(run_dir / "ledger.jsonl", run_dir / "final_reads.json") is None
+    assert audit_folder(run_dir, h, fast=True).same_as(audit_folder(run_dir, h, fast=False)) == []
