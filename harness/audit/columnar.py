@@ -7,9 +7,10 @@ Everything else — suspect intents, rows of no intent, repeated keys, unknown c
 parsed by the usual Python loaders from its own lines and audited as before; the clean ones are added back as
 counts (harness.audit.clean). Values are compared as their JSON text where the Python loaders keep the raw value,
 so "equal here" means "equal there" (items: a 64-bit hash of their text, so a mismatched cart passes as clean only
-on a hash collision). Anything this path cannot vouch for (an odd file, ids that are not plain strings, a name used
-as two kinds of id, a system the target lacks, DuckDB out of memory) returns None: the caller takes the full
-Python path.
+on a hash collision). Ids are counted and joined by a 64-bit surrogate of their text, and each pair the filter
+trusts is compared as text too, so a surrogate collision only makes intents suspect. Anything this path cannot
+vouch for (an odd file, ids that are not plain strings, a name used as two kinds of id, a system the target lacks,
+DuckDB out of memory) returns None: the caller takes the full Python path.
 """
 from __future__ import annotations
 
@@ -82,8 +83,9 @@ FROM (SELECT j.key::VARCHAR AS key, j.kind::VARCHAR AS kind, j.items::VARCHAR AS
 
 # Final reads (FinalReads.to_json): a row per line, told apart by its first field (k: 0 order, 1 charge, 2 ticket,
 # 3 any other line). A row line's trailing comma is kept: the line is parsed as the array '[' line 'null]' (cheaper
-# than cutting it off), and a line holding anything but one row is odd. Columns shared by the kinds: id (order id | charge id | ticket's order id), ref (order key |
-# merchant_ref), status, items, total (total | amount), at (paid_at | received_at).
+# than cutting it off), and a line holding anything but one row is odd. Columns shared by the kinds: id (order id |
+# charge id | ticket's order id), ref (order key | merchant_ref), status, items, total (total | amount), ts (paid_at
+# | received_at); hid and href their surrogates.
 _READS = f"""
 CREATE TABLE r AS SELECT k, size, id, {_h('id')} AS hid, ref, {_h('ref')} AS href, status, items,
   total, ts, deliveries, odd FROM (SELECT k, size,
