@@ -7,9 +7,10 @@ Everything else — suspect intents, rows of no intent, repeated keys, unknown c
 parsed by the usual Python loaders from its own lines and audited as before; the clean ones are added back as
 counts (harness.audit.clean). Values are compared as their JSON text where the Python loaders keep the raw value,
 so "equal here" means "equal there" (items: a 64-bit hash of their text, so a mismatched cart passes as clean only
-on a hash collision). Anything this path cannot vouch for (an odd file, ids that are not plain strings, a name used
-as two kinds of id, a system the target lacks, DuckDB out of memory) returns None: the caller takes the full
-Python path.
+on a hash collision). Ids are counted and joined by a 64-bit surrogate of their text, and each pair the filter
+trusts is compared as text too, so a surrogate collision only makes intents suspect. Anything this path cannot
+vouch for (an odd file, ids that are not plain strings, a name used as two kinds of id, a system the target lacks,
+DuckDB out of memory) returns None: the caller takes the full Python path.
 """
 from __future__ import annotations
 
@@ -39,6 +40,16 @@ def _id(x: str) -> str:
     return f"(starts_with({x}, '\"') AND NOT contains({x}, '\\'))"
 
 
+# Ids are joined and grouped by a 64-bit surrogate (ID_HASH of their JSON text; NULL stays NULL), not as text: a
+# collision can only merge groups (a repeated id: suspect) or pair two different ids in a join, and every join the
+# clean filter trusts compares the texts too (CLEAN_SQL), so a collision makes intents suspect, never clean.
+ID_HASH = "hash({})"   # the SQL of the surrogate, as the macro idh (tests plant collisions through it)
+
+
+def _h(x: str) -> str:
+    return f"CASE WHEN {x} IS NOT NULL THEN idh({x}) END"
+
+
 # An amount as the Python loaders' int(): only a plain JSON integer is taken (else NULL: never clean).
 def _int(x: str) -> str:
     return f"CASE WHEN regexp_full_match({x}, '-?[0-9]{{1,18}}') THEN {x}::BIGINT END"
@@ -49,8 +60,8 @@ def _int(x: str) -> str:
 # (a missing field the Python loaders require, an id that is not a plain string, an unknown told value): one odd
 # row sends the whole audit down the Python path, which says what is wrong.
 _LEDGER = f"""
-CREATE TABLE l AS SELECT size, key, kind, hash(items) AS items, {_int('total')} AS total,
-  CASE WHEN told IN ('ok', 'fail', 'unknown') THEN told END::TOLD AS told, order_id,
+CREATE TABLE l AS SELECT size, key, {_h('key')} AS hk, kind, hash(items) AS items, {_int('total')} AS total,
+  CASE WHEN told IN ('ok', 'fail', 'unknown') THEN told END::TOLD AS told, order_id, {_h('order_id')} AS ho,
   CASE WHEN payment IN ('ok', 'fail', 'unknown') THEN payment END::TOLD AS payment,
   CASE WHEN oa = trunc(oa) AND abs(oa) < 1e9 THEN oa END::INTEGER AS oa,
   CASE WHEN pa = trunc(pa) AND abs(pa) < 1e9 THEN pa END::INTEGER AS pa, started,
@@ -71,10 +82,13 @@ FROM (SELECT j.key::VARCHAR AS key, j.kind::VARCHAR AS kind, j.items::VARCHAR AS
 """
 
 # Final reads (FinalReads.to_json): a row per line, told apart by its first field (k: 0 order, 1 charge, 2 ticket,
-# 3 any other line). Columns shared by the kinds: id (order id | charge id | ticket's order id), ref (order key |
-# merchant_ref), status, items, total (total | amount), at (paid_at | received_at).
+# 3 any other line). A row line's trailing comma is kept: the line is parsed as the array '[' line 'null]' (cheaper
+# than cutting it off), and a line holding anything but one row is odd. Columns shared by the kinds: id (order id |
+# charge id | ticket's order id), ref (order key | merchant_ref), status, items, total (total | amount), ts (paid_at
+# | received_at); hid and href their surrogates.
 _READS = f"""
-CREATE TABLE r AS SELECT k, size,
+CREATE TABLE r AS SELECT k, size, id, {_h('id')} AS hid, ref, {_h('ref')} AS href, status, items,
+  total, ts, deliveries, odd FROM (SELECT k, size,
   CASE k WHEN 0 THEN o.order_id WHEN 1 THEN c.charge_id WHEN 2 THEN t.order_id END::VARCHAR AS id,
   CASE k WHEN 0 THEN o.key WHEN 1 THEN c.merchant_ref END::VARCHAR AS ref,
   CASE CASE k WHEN 0 THEN o.status WHEN 1 THEN c.status END::VARCHAR
@@ -92,68 +106,89 @@ CREATE TABLE r AS SELECT k, size,
     WHEN 2 THEN t.order_id IS NULL OR t.items IS NULL OR t.total_cents IS NULL OR t.received_at IS NULL
       OR NOT {_id('t.order_id::VARCHAR')}
       OR (t.deliveries IS NOT NULL AND (t.deliveries <> trunc(t.deliveries) OR abs(t.deliveries) >= 1e9))
-    ELSE false END, true) AS odd
-FROM (SELECT k, line, strlen(line)::INTEGER AS size,
-  CASE WHEN k = 0 THEN from_json(body, '{{"order_id":"JSON","key":"JSON","status":"JSON","items":"JSON",
-    "total_cents":"JSON","created_at":"JSON","paid_at":"DOUBLE"}}') END AS o,
-  CASE WHEN k = 1 THEN from_json(body, '{{"charge_id":"JSON","merchant_ref":"JSON","amount_cents":"JSON",
-    "status":"JSON","created_at":"JSON"}}') END AS c,
-  CASE WHEN k = 2 THEN from_json(body, '{{"order_id":"JSON","items":"JSON","total_cents":"JSON",
-    "received_at":"DOUBLE","deliveries":"DOUBLE"}}') END AS t
- FROM (SELECT line, CASE WHEN ends_with(line, ',') THEN substr(line, 1, length(line) - 1) ELSE line END AS body,
+    ELSE false END OR (k < 3 AND NOT one), true) AS odd
+FROM (SELECT k, size, o[1] AS o, c[1] AS c, t[1] AS t, len(coalesce(o, c, t)) = 1 + comma AS one
+FROM (SELECT k, strlen(line)::INTEGER AS size, comma,
+  CASE WHEN k = 0 THEN from_json(body, '[{{"order_id":"JSON","key":"JSON","status":"JSON","items":"JSON",
+    "total_cents":"JSON","created_at":"JSON","paid_at":"DOUBLE"}}]') END AS o,
+  CASE WHEN k = 1 THEN from_json(body, '[{{"charge_id":"JSON","merchant_ref":"JSON","amount_cents":"JSON",
+    "status":"JSON","created_at":"JSON"}}]') END AS c,
+  CASE WHEN k = 2 THEN from_json(body, '[{{"order_id":"JSON","items":"JSON","total_cents":"JSON",
+    "received_at":"DOUBLE","deliveries":"DOUBLE"}}]') END AS t
+ FROM (SELECT line, ends_with(line, ',')::INTEGER AS comma,
+   '[' || line || CASE WHEN ends_with(line, ',') THEN 'null]' ELSE ']' END AS body,
    CASE WHEN starts_with(line, '{{"order_id":') AND contains(line, ',"key":') THEN 0
         WHEN starts_with(line, '{{"charge_id":') THEN 1
         WHEN starts_with(line, '{{"order_id":') THEN 2 ELSE 3 END AS k
-   FROM LINES))
+   FROM LINES))))
 """
 
 _VIEWS = """
-CREATE VIEW o AS SELECT rowid AS n, id, ref AS key, status, items, total, ts AS paid_at FROM r WHERE k = 0;
-CREATE VIEW c AS SELECT rowid AS n, id AS cid, ref, status, total AS amount FROM r WHERE k = 1;
-CREATE VIEW t AS SELECT rowid AS n, id, items, total, ts AS received, deliveries FROM r WHERE k = 2;
+CREATE VIEW o AS SELECT rowid AS n, id, hid, ref AS key, href AS hk, status, items, total, ts AS paid_at FROM r
+  WHERE k = 0;
+CREATE VIEW c AS SELECT rowid AS n, hid AS hcid, ref, href, status, total AS amount FROM r WHERE k = 1;
+CREATE VIEW t AS SELECT rowid AS n, id, hid, items, total, ts AS received, deliveries FROM r WHERE k = 2;
 """
 
-# Names used as two kinds of id (a key that is also an order id, a charge id or a backlog name...): blame resolves
-# a finding's ref by name, so such a run takes the Python path.
+# Every id occurrence counted once, in one pass grouped by surrogate: keys of the ledger (b 1) and of order rows (2);
+# order ids of order rows (3), told to diners (4), of charges (5) and tickets (6); charge ids (7); backlog names
+# (8). The counts are packed ID_BITS bits per b into one sum (one aggregate, not eight: a third of the CPU), so a
+# group of 2**ID_BITS rows or more (`wide`) cannot be read and sends the run to the Python path; each count is kept
+# capped at 2, as the filter only asks "none", "one" or "more". `kinds` counts the kinds of id a name is used as (ledger
+# key | order id | charge id | backlog name): blame resolves a finding's ref by name, so a name of two kinds sends
+# the run to the Python path (by surrogate: a collision only does that too).
+ID_BITS = 16
+
+
+def _count(b: int) -> str:
+    return f"least((s >> {ID_BITS * (b - 1)}) & {2**ID_BITS - 1}, 2)::UTINYINT"
+
+
+def _ids() -> str:
+    return f"""
+CREATE TABLE g AS SELECT h, n >= {2**ID_BITS} AS wide, {_count(1)} AS lkey, {_count(2)} AS okey, {_count(3)} AS oid,
+  {_count(4)} AS told, {_count(5)} AS cref, {_count(6)} AS tid, {_count(7)} AS cid,
+  (({_count(1)} > 0)::INT + ({_count(3)} + {_count(4)} + {_count(5)} + {_count(6)} > 0)::INT + ({_count(7)} > 0)::INT
+    + ({_count(8)} > 0)::INT)::UTINYINT AS kinds
+FROM (SELECT h, sum(1::HUGEINT << ({ID_BITS} * (b - 1))) AS s, count(*) AS n
+  FROM (SELECT hk AS h, 1 AS b FROM l UNION ALL SELECT hk, 2 FROM o UNION ALL SELECT hid, 3 FROM o
+    UNION ALL SELECT ho, 4 FROM l WHERE ho IS NOT NULL UNION ALL SELECT href, 5 FROM c UNION ALL SELECT hid, 6 FROM t
+    UNION ALL SELECT hcid, 7 FROM c
+    UNION ALL SELECT idh(unnest(['"outbox"', '"payments_pending"', '"kitchen.tickets"'])), 8)
+  GROUP BY h)
+"""
+
 _ODD = """
 SELECT (SELECT count(*) FILTER (WHERE odd) FROM l), (SELECT count(*) FILTER (WHERE odd) FROM r),
- (SELECT count(*) FROM (SELECT name FROM (
-     SELECT DISTINCT key AS name FROM l
-     UNION ALL SELECT DISTINCT name FROM (SELECT id AS name FROM o UNION SELECT order_id FROM l
-       WHERE order_id IS NOT NULL UNION SELECT ref FROM c UNION SELECT id FROM t)
-     UNION ALL SELECT DISTINCT cid FROM c
-     UNION ALL SELECT unnest(['"outbox"', '"payments_pending"', '"kitchen.tickets"']))
-   GROUP BY name HAVING count(*) > 1))
+  (SELECT count(*) FILTER (WHERE kinds > 1 OR wide) FROM g)
 """
 
 # The clean intents: one line per condition; each is what some checker, blame, figure or evidence rule reads.
+# Joins go by surrogate; where one pairs two rows the filter trusts, their texts are compared too.
 CLEAN_SQL = """
 CREATE TABLE clean AS
-WITH lk AS (SELECT key FROM l GROUP BY key HAVING count(*) = 1),                 -- key not repeated in the ledger
- told AS (SELECT order_id, count(*) AS n FROM l WHERE order_id IS NOT NULL GROUP BY order_id),
- ok1 AS (SELECT key FROM o GROUP BY key HAVING count(*) = 1),                     -- one order row under the key
- oid1 AS (SELECT id FROM o GROUP BY id HAVING count(*) = 1),                      -- its order id on no other row
- cid1 AS (SELECT cid FROM c GROUP BY cid HAVING count(*) = 1),                    -- charge id on one row only
- cref AS (SELECT ref, count(*) AS rows, any_value(n) AS n, any_value(cid) AS cid, any_value(amount) AS amount,
-   any_value(status) AS status FROM c GROUP BY ref),
- tref AS (SELECT id, count(*) AS rows, any_value(n) AS n, any_value(items) AS items, any_value(total) AS total,
-   any_value(received) AS received FROM t GROUP BY id)
-SELECT l.rowid AS ln, o.n AS orow, cref.n AS crow, tref.n AS trow, l.told, l.payment, o.paid_at, tref.received
-FROM l JOIN lk ON lk.key = l.key JOIN o ON o.key = l.key JOIN ok1 ON ok1.key = o.key JOIN oid1 ON oid1.id = o.id
-  LEFT JOIN told ON told.order_id = o.id LEFT JOIN cref ON cref.ref = o.id LEFT JOIN tref ON tref.id = o.id
-WHERE l.told IN ('ok', 'unknown')                                                 -- not refused, not unexpected
+SELECT l.rowid AS ln, o.n AS orow, c.n AS crow, t.n AS trow, l.told, l.payment, o.paid_at, t.received
+FROM l JOIN g gk ON gk.h = l.hk JOIN o ON o.hk = l.hk JOIN g gi ON gi.h = o.hid
+  LEFT JOIN c ON c.href = o.hid AND gi.cref = 1 LEFT JOIN g gc ON gc.h = c.hcid
+  LEFT JOIN t ON t.hid = o.hid AND gi.tid = 1
+WHERE gk.lkey = 1                                                                 -- key not repeated in the ledger
+  AND gk.okey = 1 AND o.key = l.key                                               -- one order row under the key
+  AND gi.oid = 1                                                                  -- its order id on no other row
+  AND l.told IN ('ok', 'unknown')                                                 -- not refused, not unexpected
   AND l.plain                                                                     -- not made invalid on purpose,
                                                                                   -- no tok_declined card
   AND (l.order_id IS NULL OR l.order_id = o.id)                                   -- identity: told id is its order
-  AND coalesce(told.n, 0) = (l.order_id IS NOT NULL)::INT                         -- no other intent told this id
+  AND gi.told = (l.order_id IS NOT NULL)::INT                                     -- no other intent told this id
   AND o.total = l.total                                                           -- order total = cart total
   AND o.items = l.items                                                           -- order items = cart (text hash)
   AND ((l.payment IN ('ok', 'unknown') AND o.status = 1                         -- paid end to end: PAID,
-        AND cref.rows = 1 AND cref.status = 3 AND cref.amount = o.total           -- one charge, captured, = total
-        AND cref.cid IN (SELECT cid FROM cid1)
-        AND tref.rows = 1 AND tref.total = o.total AND tref.items = o.items)      -- one ticket, = the order
+        AND gi.cref = 1 AND c.ref = o.id                                          -- one charge, for this order,
+        AND c.status = 3 AND c.amount = o.total                                   -- captured, = total
+        AND gc.cid = 1                                                            -- charge id on one row only
+        AND gi.tid = 1 AND t.id = o.id                                            -- one ticket, for this order,
+        AND t.total = o.total AND t.items = o.items)                              -- = the order
     OR (l.payment IS NULL AND o.status = 2                                        -- or never paid: PLACED,
-        AND cref.rows IS NULL AND tref.rows IS NULL))                             -- no charge row, no ticket
+        AND gi.cref = 0 AND gi.tid = 0))                                          -- no charge row, no ticket
 """
 
 
@@ -175,6 +210,7 @@ def _connect(spill: Path):
                                  "temp_directory": str(spill), "preserve_insertion_order": True})
     con.execute("SET enable_progress_bar = false")
     con.execute("CREATE TYPE TOLD AS ENUM ('ok', 'fail', 'unknown')")
+    con.execute(f"CREATE MACRO idh(x) AS {ID_HASH.format('x')}")
     return con
 
 
@@ -205,6 +241,7 @@ def _split_in(ledger_path: Path, reads_path: Path, spill: Path) -> Split | None:
         reads_sizes = con.execute("SELECT size FROM r ORDER BY rowid").fetchnumpy()["size"]
         why = _layout_problem(con, reads_path, reads_sizes)
         if why is None:
+            con.execute(_ids())
             odd = con.execute(_ODD).fetchone()
             why = f"rows it cannot vouch for (ledger, final reads, names of two kinds): {odd}" if any(odd) else None
         if why is not None:
