@@ -5,7 +5,7 @@ Also `reaudit(RUN)`: the same from a finished run folder's saved files, offline.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.audit import AuditOptions, Index, audit, figures
@@ -56,11 +56,17 @@ def ledger_problems(run_dir: Path, count: int, workers: int = 0) -> list[str]:
     return []
 
 
-def load_reads(run_dir: Path) -> FinalReads | None:
+def load_reads(run_dir: Path) -> tuple[FinalReads | None, list[str]]:
+    """The final reads (None when absent or unreadable), and why they cannot be used: a malformed file is a run
+    without evidence (inconclusive), never a crash."""
+    path = run_dir / "final_reads.json"
     try:
-        return FinalReads.read(run_dir / "final_reads.json")   # streamed: no copy of the text in memory
+        return FinalReads.read(path), []   # streamed: no copy of the text in memory
     except FileNotFoundError:
-        return None
+        return None, []
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
+        return None, [f"{path} is not readable final reads ({type(err).__name__}: {str(err)[:120]}); "
+                      "run again to read the systems of record"]
 
 
 @dataclass
@@ -70,8 +76,9 @@ class Loaded:
 
     entries: list[LedgerEntry] | None
     reads: FinalReads | None
-    problems: list[str]
+    problems: list[str]                  # why the ledger cannot be trusted
     clean: CleanPart | None = None
+    reads_problems: list[str] = field(default_factory=list)   # why final_reads.json could not be read
 
     @property
     def first_started(self) -> float:
@@ -94,7 +101,8 @@ def load_run(run_dir: Path, workers: int = 0, fast: bool = True) -> Loaded:
             count = len(split.entries) + split.clean.intents
             return Loaded(split.entries, split.reads, ledger_problems(run_dir, count, workers), split.clean)
     entries, problems = load_ledger(run_dir, workers)
-    return Loaded(entries, load_reads(run_dir), problems)
+    reads, unreadable = load_reads(run_dir)
+    return Loaded(entries, reads, problems, reads_problems=unreadable)
 
 
 def fault_windows(stamps: list[dict], t0: float | None) -> tuple[FaultWindow, ...]:
@@ -119,7 +127,7 @@ def judge(run_dir: Path, run: RunRecord, stamps: list[dict], inconclusive: list[
     problems, reads = loaded.problems, loaded.reads
     inconclusive = inconclusive + problems
     if reads is None:
-        inconclusive.append("no final reads (final_reads.json)")
+        inconclusive += loaded.reads_problems or ["no final reads (final_reads.json)"]
     started = run.load_started or loaded.first_started
     ended = run.load_ended or started
     windows = fault_windows(stamps, started)

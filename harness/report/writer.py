@@ -12,7 +12,6 @@ from harness.audit.figures import Figures
 from harness.audit.model import AuditResult
 from harness.errors import Exit
 from harness.report.exitcode import exit_code
-from harness.report.html import render_html
 from harness.report.junit import build_junit
 from harness.report.kitchen import Recovery
 from harness.report.locust_csv import StatsHistory
@@ -59,6 +58,7 @@ def write_reports(run_dir: Path, *, meta: RunMeta, audit: AuditResult | None, fi
     tree = build_junit(meta, audit, slos, recovery)
     atomic_write(out.junit_xml, '<?xml version="1.0" encoding="utf-8"?>\n'
                   + ET.tostring(tree.getroot(), encoding="unicode") + "\n")
+    from harness.report.html import render_html   # matplotlib (~0.5 s to import) only when a report is drawn
     atomic_write(out.report_html, render_html(meta, audit, figures, slos, faults, history, code, slo_config,
                                                inconclusive, recovery))
     return out

@@ -108,3 +108,24 @@ def test_a_scheduled_fault_that_never_applied_is_inconclusive(tmp_path: Path, ca
     (d / "timeline.json").write_text("[]")          # the load ended before it was due
     assert reaudit(d) is Exit.INCONCLUSIVE
     assert "inconclusive: fault #1 kitchen_drop (at 64 s for 5 s) was never applied" in capsys.readouterr().out
+
+
+def test_final_reads_that_cannot_be_read_are_inconclusive_naming_the_file(tmp_path: Path, capsys) -> None:
+    """A null row (or any text that is not final reads) is a run without evidence: exit 3, one line naming the
+    file, never a crash of the loader."""
+    d = run_folder(tmp_path, [entry(i) for i in range(3)], paid_reads(3))
+    text = (d / "final_reads.json").read_text()
+    for broken in (text.replace('{"order_id":"o1"', 'null,{"order_id":"o1"', 1), "not json at all\n"):
+        (d / "final_reads.json").write_text(broken)
+        assert reaudit(d) is Exit.INCONCLUSIVE
+        out = capsys.readouterr().out
+        assert "final_reads.json is not readable final reads" in out and "run again" in out
+        assert "no final reads" not in out
+
+
+def test_a_null_row_in_final_reads_via_the_cli_is_exit_3_not_a_traceback(tmp_path: Path) -> None:
+    d = run_folder(tmp_path, [entry(i) for i in range(3)], paid_reads(3))
+    (d / "final_reads.json").write_text((d / "final_reads.json").read_text().replace('{"order_id":"o1"',
+                                                                                     'null,{"order_id":"o1"', 1))
+    code, last = dinerush_audit(d)
+    assert code == 3 and "final_reads.json is not readable final reads (TypeError" in last
