@@ -16,7 +16,8 @@ import uuid
 from dataclasses import dataclass
 
 import asyncpg
-import httpx
+import aiohttp
+import orjson
 from fastapi import FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -77,8 +78,16 @@ class Notifier:
     def __init__(self, url: str, chaos: Chaos):
         self.url = url
         self.chaos = chaos
-        self.http = httpx.AsyncClient(timeout=NOTIFY_TIMEOUT_S)
+        self._http: aiohttp.ClientSession | None = None   # made on first send: it belongs to the running loop
         self.tasks: set[asyncio.Task] = set()
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        """aiohttp, not httpx: the callbacks were two fifths of the gateway's CPU under httpx."""
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=NOTIFY_TIMEOUT_S),
+                                               skip_auto_headers=("User-Agent",))
+        return self._http
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
@@ -109,11 +118,13 @@ class Notifier:
         delay = NOTIFY_FIRST_DELAY_S
         for attempt in range(1, NOTIFY_TRIES + 1):
             try:
-                r = await self.http.post(self.url, json=payload)
-                if r.status_code < 300:
-                    return True
-                reason = f"HTTP {r.status_code}"
-            except httpx.HTTPError as err:
+                async with self.http.post(self.url, data=orjson.dumps(payload),
+                                          headers={"Content-Type": "application/json"}) as r:
+                    await r.read()
+                    if r.status < 300:
+                        return True
+                    reason = f"HTTP {r.status}"
+            except (aiohttp.ClientError, TimeoutError) as err:
                 reason = type(err).__name__
             if attempt == NOTIFY_TRIES:
                 log.warning("notify %s gave up after %d tries (%s)", payload["charge_id"], attempt, reason)
@@ -125,7 +136,8 @@ class Notifier:
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.close()
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
