@@ -84,6 +84,18 @@ INSERT_ORDER_AND_KEY = (
     "INSERT INTO idempotency_keys (key, request_hash, order_id, status_code, body) "
     "SELECT $2, $11::text, id, $12::integer, $13::text FROM placed")
 TO_PENDING = states.transition(Status.PLACED, Status.PAYMENT_PENDING)
+# Settling in one statement (one round trip, its own transaction): the UPDATE moves the order only from a status
+# the transition table allows ($4), and a PAID move writes its kitchen ticket to the outbox in the same statement.
+# Two settles at once: the second UPDATE waits on the row lock, re-checks $4 on the new row and matches nothing.
+SETTLE_IN_ONE = (
+    "WITH moved AS (UPDATE orders SET status = $2, charge_id = COALESCE($3, charge_id), updated_at = now(), "
+    "paid_at = CASE WHEN $2 = 'PAID' THEN now() ELSE paid_at END WHERE id = $1 AND status = ANY($4::text[]) "
+    "RETURNING id, items, total_cents, charge_id, paid_at), "
+    "ticket AS (INSERT INTO outbox (order_id, payload) SELECT id, jsonb_build_object('order_id', id, 'items', "
+    "items, 'total_cents', total_cents, 'paid_at', paid_at) FROM moved WHERE $2 = 'PAID') "
+    "SELECT charge_id FROM moved")
+SOURCES: dict[Status, list[str]] = {   # target → the statuses it may be reached from (states.TRANSITIONS)
+    target: [cur.value for cur, nexts in states.TRANSITIONS.items() if target in nexts] for target in Status}
 
 
 class OrdersService:
@@ -197,7 +209,10 @@ class OrdersService:
         """Move the order to PAID/PAYMENT_FAILED if legal; PAID writes the kitchen ticket in the same commit.
 
         Returns the order's status and charge id afterwards (an illegal move leaves it unchanged).
-        `force` skips the transition table (only the notify-latest-wins defect uses it)."""
+        `force` skips the transition table (only the notify-latest-wins defect uses it). The usual case is one
+        statement (_settle_in_one); the two defects that need it keep the locked read-then-write below."""
+        if not force and not self.bugs.publish_before_commit:
+            return await self._settle_in_one(order_id, target, charge_id)
         async with self.pool.acquire() as conn, conn.transaction():
             # now() is the transaction's start: the paid_at the UPDATE below will write, known in advance
             row = await conn.fetchrow(
@@ -230,6 +245,20 @@ class OrdersService:
                           "paid_at": _iso(paid_at)}
                 await self._publish_inline(ticket)
             return target, charge_id if charge_id is not None else row["charge_id"]
+
+    async def _settle_in_one(self, order_id: str, target: Status, charge_id: str | None) -> tuple[Status, str | None]:
+        """settle() as one statement; when it moved nothing, the order's status as it is now says why."""
+        async with self.pool.acquire() as conn:
+            moved = await conn.fetchrow(SETTLE_IN_ONE, order_id, target.value, charge_id, SOURCES[target])
+            if moved is not None:
+                return target, moved["charge_id"]
+            row = await conn.fetchrow("SELECT status, charge_id FROM orders WHERE id = $1", order_id)
+        if row is None:
+            return Status.PAYMENT_FAILED, None
+        current = Status(row["status"])
+        if current != target:
+            log.warning("order %s: %s refused", order_id, states.IllegalTransition(current, target))
+        return current, row["charge_id"]
 
     async def _publish_inline(self, ticket: dict) -> None:
         """The publish-before-commit defect: publish straight to the broker; a failure is logged and forgotten."""
