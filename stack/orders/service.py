@@ -79,10 +79,6 @@ def pay_answer(status: str, charge_id: str | None) -> Answer:
 INSERT_ORDER = (
     "INSERT INTO orders (id, idempotency_key, status, channel, table_no, items, total_cents, note, diner, "
     "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)")
-INSERT_ORDER_AND_KEY = (
-    f"WITH placed AS ({INSERT_ORDER} RETURNING id) "
-    "INSERT INTO idempotency_keys (key, request_hash, order_id, status_code, body) "
-    "SELECT $2, $11::text, id, $12::integer, $13::text FROM placed")
 TO_PENDING = states.transition(Status.PLACED, Status.PAYMENT_PENDING)
 # Settling in one statement (one round trip, its own transaction): the UPDATE moves the order only from a status
 # the transition table allows ($4), and a PAID move writes its kitchen ticket to the outbox in the same statement.
@@ -118,23 +114,24 @@ class OrdersService:
             "order_id": order_id, "status": Status.PLACED.value, "channel": order.channel, "table": order.table,
             "items": item_rows, "total_cents": total, "note": order.note, "created_at": created.isoformat(),
         })
-        async with self.pool.acquire() as conn, conn.transaction():
-            if self.bugs.no_idempotency:
+        if self.bugs.no_idempotency:
+            async with self.pool.acquire() as conn:
                 await conn.execute(INSERT_ORDER, order_id, key, Status.PLACED.value, order.channel, order.table,
                                    item_rows, total, order.note, diner, created)
-                return answer
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 7401))", key):
-                return Answer.of(409, {"detail": "a request with this Idempotency-Key is in flight; retry later"})
-            first = await conn.fetchrow(
-                "SELECT request_hash, status_code, body FROM idempotency_keys WHERE key = $1", key)
-            fingerprint = order.fingerprint()
-            if first is not None:
-                if first["request_hash"] != fingerprint:
-                    return Answer.of(422, {"detail": "Idempotency-Key was already used with a different body"})
-                return Answer(first["status_code"], first["body"], replayed=True)
-            # the order and its idempotency record in one statement (one round trip), still one transaction
-            await conn.execute(INSERT_ORDER_AND_KEY, order_id, key, Status.PLACED.value, order.channel, order.table,
-                               item_rows, total, order.note, diner, created, fingerprint, answer.status, answer.body)
+            return answer
+        fingerprint = order.fingerprint()
+        async with self.pool.acquire() as conn:   # lock, look up and write in one round trip (schema.sql)
+            got = await conn.fetchrow(
+                "SELECT outcome, first_hash, first_code, first_body FROM place_order("
+                "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                order_id, key, Status.PLACED.value, order.channel, order.table, item_rows, total, order.note, diner,
+                created, fingerprint, answer.status, answer.body)
+        if got["outcome"] == "busy":
+            return Answer.of(409, {"detail": "a request with this Idempotency-Key is in flight; retry later"})
+        if got["outcome"] == "used":
+            if got["first_hash"] != fingerprint:
+                return Answer.of(422, {"detail": "Idempotency-Key was already used with a different body"})
+            return Answer(got["first_code"], got["first_body"], replayed=True)
         return answer
 
     async def get(self, order_id: str) -> asyncpg.Record | None:

@@ -173,23 +173,25 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         charge_id = "ch_" + uuid.uuid4().hex
         injected = body.card != DECLINED_CARD and chaos.roll(chaos.settings.decline_rate)
         status = "declined" if body.card == DECLINED_CARD or injected else "captured"
-        async with pool.acquire() as conn, conn.transaction():
+        fingerprint = body.fingerprint()
+        async with pool.acquire() as conn:   # one round trip either way (charge_once: schema.sql)
             if idempotency_key:
-                if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 7402))",
-                                           idempotency_key):
+                row = await conn.fetchrow("SELECT * FROM charge_once($1, $2, $3, $4, $5, $6, $7, $8)", charge_id,
+                                          idempotency_key, fingerprint, body.merchant_ref, body.amount_cents,
+                                          body.card, status, injected)
+                if row["outcome"] == "busy":
                     return JSONResponse({"detail": "a charge with this Idempotency-Key is in flight"}, 409)
-                first = await conn.fetchrow("SELECT * FROM charges WHERE idempotency_key = $1", idempotency_key)
-                if first is not None:
-                    if first["request_hash"] != body.fingerprint():
+                if row["outcome"] == "used":
+                    if row["request_hash"] != fingerprint:
                         return JSONResponse({"detail": "Idempotency-Key reused with a different charge"}, 422)
                     if chaos.error("after"):
                         return JSONResponse({"detail": "provider error (injected after the charge)"}, 500)
-                    return JSONResponse(charge_view(first), 201, headers={"Idempotent-Replayed": "true"})
-            row = await conn.fetchrow(
-                "INSERT INTO charges (id, idempotency_key, request_hash, merchant_ref, amount_cents, card, status, "
-                "injected) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",
-                charge_id, idempotency_key or None, body.fingerprint(), body.merchant_ref, body.amount_cents,
-                body.card, status, injected)
+                    return JSONResponse(charge_view(row), 201, headers={"Idempotent-Replayed": "true"})
+            else:
+                row = await conn.fetchrow(
+                    "INSERT INTO charges (id, idempotency_key, request_hash, merchant_ref, amount_cents, card, "
+                    "status, injected) VALUES ($1, NULL, $2, $3, $4, $5, $6, $7) RETURNING *",
+                    charge_id, fingerprint, body.merchant_ref, body.amount_cents, body.card, status, injected)
         request.app.state.notifier.send(callback_of(row))
         if chaos.error("after"):   # stored and called back, but the answer is lost in a 500
             return JSONResponse({"detail": "provider error (injected after the charge)"}, 500)
