@@ -15,8 +15,8 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-import asyncpg
 import aiohttp
+import asyncpg
 import orjson
 from fastapi import FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse
