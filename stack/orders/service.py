@@ -79,11 +79,19 @@ def pay_answer(status: str, charge_id: str | None) -> Answer:
 INSERT_ORDER = (
     "INSERT INTO orders (id, idempotency_key, status, channel, table_no, items, total_cents, note, diner, "
     "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)")
-INSERT_ORDER_AND_KEY = (
-    f"WITH placed AS ({INSERT_ORDER} RETURNING id) "
-    "INSERT INTO idempotency_keys (key, request_hash, order_id, status_code, body) "
-    "SELECT $2, $11::text, id, $12::integer, $13::text FROM placed")
 TO_PENDING = states.transition(Status.PLACED, Status.PAYMENT_PENDING)
+# Settling in one statement (one round trip, its own transaction): the UPDATE moves the order only from a status
+# the transition table allows ($4), and a PAID move writes its kitchen ticket to the outbox in the same statement.
+# Two settles at once: the second UPDATE waits on the row lock, re-checks $4 on the new row and matches nothing.
+SETTLE_IN_ONE = (
+    "WITH moved AS (UPDATE orders SET status = $2, charge_id = COALESCE($3, charge_id), updated_at = now(), "
+    "paid_at = CASE WHEN $2 = 'PAID' THEN now() ELSE paid_at END WHERE id = $1 AND status = ANY($4::text[]) "
+    "RETURNING id, items, total_cents, charge_id, paid_at), "
+    "ticket AS (INSERT INTO outbox (order_id, payload) SELECT id, jsonb_build_object('order_id', id, 'items', "
+    "items, 'total_cents', total_cents, 'paid_at', paid_at) FROM moved WHERE $2 = 'PAID') "
+    "SELECT charge_id FROM moved")
+SOURCES: dict[Status, list[str]] = {   # target → the statuses it may be reached from (states.TRANSITIONS)
+    target: [cur.value for cur, nexts in states.TRANSITIONS.items() if target in nexts] for target in Status}
 
 
 class OrdersService:
@@ -106,23 +114,24 @@ class OrdersService:
             "order_id": order_id, "status": Status.PLACED.value, "channel": order.channel, "table": order.table,
             "items": item_rows, "total_cents": total, "note": order.note, "created_at": created.isoformat(),
         })
-        async with self.pool.acquire() as conn, conn.transaction():
-            if self.bugs.no_idempotency:
+        if self.bugs.no_idempotency:
+            async with self.pool.acquire() as conn:
                 await conn.execute(INSERT_ORDER, order_id, key, Status.PLACED.value, order.channel, order.table,
                                    item_rows, total, order.note, diner, created)
-                return answer
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 7401))", key):
-                return Answer.of(409, {"detail": "a request with this Idempotency-Key is in flight; retry later"})
-            first = await conn.fetchrow(
-                "SELECT request_hash, status_code, body FROM idempotency_keys WHERE key = $1", key)
-            fingerprint = order.fingerprint()
-            if first is not None:
-                if first["request_hash"] != fingerprint:
-                    return Answer.of(422, {"detail": "Idempotency-Key was already used with a different body"})
-                return Answer(first["status_code"], first["body"], replayed=True)
-            # the order and its idempotency record in one statement (one round trip), still one transaction
-            await conn.execute(INSERT_ORDER_AND_KEY, order_id, key, Status.PLACED.value, order.channel, order.table,
-                               item_rows, total, order.note, diner, created, fingerprint, answer.status, answer.body)
+            return answer
+        fingerprint = order.fingerprint()
+        async with self.pool.acquire() as conn:   # lock, look up and write in one round trip (schema.sql)
+            got = await conn.fetchrow(
+                "SELECT outcome, first_hash, first_code, first_body FROM place_order("
+                "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                order_id, key, Status.PLACED.value, order.channel, order.table, item_rows, total, order.note, diner,
+                created, fingerprint, answer.status, answer.body)
+        if got["outcome"] == "busy":
+            return Answer.of(409, {"detail": "a request with this Idempotency-Key is in flight; retry later"})
+        if got["outcome"] == "used":
+            if got["first_hash"] != fingerprint:
+                return Answer.of(422, {"detail": "Idempotency-Key was already used with a different body"})
+            return Answer(got["first_code"], got["first_body"], replayed=True)
         return answer
 
     async def get(self, order_id: str) -> asyncpg.Record | None:
@@ -197,7 +206,10 @@ class OrdersService:
         """Move the order to PAID/PAYMENT_FAILED if legal; PAID writes the kitchen ticket in the same commit.
 
         Returns the order's status and charge id afterwards (an illegal move leaves it unchanged).
-        `force` skips the transition table (only the notify-latest-wins defect uses it)."""
+        `force` skips the transition table (only the notify-latest-wins defect uses it). The usual case is one
+        statement (_settle_in_one); the two defects that need it keep the locked read-then-write below."""
+        if not force and not self.bugs.publish_before_commit:
+            return await self._settle_in_one(order_id, target, charge_id)
         async with self.pool.acquire() as conn, conn.transaction():
             # now() is the transaction's start: the paid_at the UPDATE below will write, known in advance
             row = await conn.fetchrow(
@@ -230,6 +242,20 @@ class OrdersService:
                           "paid_at": _iso(paid_at)}
                 await self._publish_inline(ticket)
             return target, charge_id if charge_id is not None else row["charge_id"]
+
+    async def _settle_in_one(self, order_id: str, target: Status, charge_id: str | None) -> tuple[Status, str | None]:
+        """settle() as one statement; when it moved nothing, the order's status as it is now says why."""
+        async with self.pool.acquire() as conn:
+            moved = await conn.fetchrow(SETTLE_IN_ONE, order_id, target.value, charge_id, SOURCES[target])
+            if moved is not None:
+                return target, moved["charge_id"]
+            row = await conn.fetchrow("SELECT status, charge_id FROM orders WHERE id = $1", order_id)
+        if row is None:
+            return Status.PAYMENT_FAILED, None
+        current = Status(row["status"])
+        if current != target:
+            log.warning("order %s: %s refused", order_id, states.IllegalTransition(current, target))
+        return current, row["charge_id"]
 
     async def _publish_inline(self, ticket: dict) -> None:
         """The publish-before-commit defect: publish straight to the broker; a failure is logged and forgotten."""

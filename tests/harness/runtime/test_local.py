@@ -150,3 +150,24 @@ def test_stop_cut_short_by_a_signal_finishes_on_the_next_call(tmp_path: Path) ->
     assert (tox.stops, rabbit.stops, pg.stops) == (2, 1, 1)
     stack.stop()
     assert (tox.stops, rabbit.stops, pg.stops) == (2, 1, 1)
+
+
+@pytest.mark.slow
+def test_direct_wiring_skips_every_proxy_and_still_serves_an_order(run_dir: Path) -> None:
+    """The benchmark's direct wiring: each service dials the real port of its upstream, diners the orders API."""
+    with LocalStack(run_dir, StackOptions(direct=True)) as stack:
+        e = stack.endpoints
+        assert e is not None
+        real = {"orders_db": stack.postgres.port, "gateway_db": stack.postgres.port,
+                "kitchen_db": stack.postgres.port, "payment_gateway": _port_of(e.gateway_url),
+                "payment_notify": _port_of(e.orders_direct_url), "kitchen_publish": stack.rabbit.amqp_port,
+                "kitchen_consume": stack.rabbit.amqp_port}
+        assert e.orders_api_url == e.orders_direct_url
+        argv = {name: " ".join(_argv(child.pid)) for name, child in stack.services.items()}
+        for name, port in e.proxy_ports.items():
+            assert all(f":{port}/" not in a and not a.endswith(f":{port}") for a in argv.values()), name
+        assert f":{real['orders_db']}/orders" in argv["orders"] and f":{real['payment_gateway']}" in argv["orders"]
+        assert f":{real['kitchen_publish']}/" in argv["relay"] and f":{real['orders_db']}/orders" in argv["relay"]
+        assert f":{real['payment_notify']}/payments/notify" in argv["gateway"]
+        assert f":{real['kitchen_consume']}/" in argv["kitchen"] and f":{real['kitchen_db']}/kitchen" in argv["kitchen"]
+        assert probe(e.orders_api_url, e.kitchen_url, timeout=20).order_id

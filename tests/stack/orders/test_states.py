@@ -35,3 +35,12 @@ def test_final_states_and_table_covers_every_state():
 def test_unknown_status_is_an_error():
     with pytest.raises(ValueError):
         transition("COOKED", "PAID")
+
+
+def test_the_one_statement_settle_moves_only_from_the_statuses_the_table_allows() -> None:
+    from stack.orders.service import SOURCES
+    assert SOURCES[Status.PAID] == SOURCES[Status.PAYMENT_FAILED] == [Status.PAYMENT_PENDING.value]
+    assert SOURCES[Status.PAYMENT_PENDING] == [Status.PLACED.value] and SOURCES[Status.PLACED] == []
+    for target, sources in SOURCES.items():
+        assert all(can(s, target) for s in sources)
+        assert not any(can(s, target) for s in Status if s.value not in sources)
