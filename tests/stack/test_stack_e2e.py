@@ -144,7 +144,7 @@ def test_one_order_one_charge_one_ticket_and_latency(clean: Clean):
     assert paid.json()["status"] == "PAID" and paid.json()["charge_id"].startswith("ch_")
     again = httpx.post(f"{clean.orders.url}/orders/{oid}/pay", json={"card": "tok_visa"})
     assert again.status_code == 200 and again.json() == paid.json()
-    rows = wait_for(lambda: ticket_rows(clean.kitchen, oid), what="the KDS ticket")
+    wait_for(lambda: ticket_rows(clean.kitchen, oid), what="the KDS ticket")
     ticket = httpx.get(f"{clean.kitchen.url}/tickets/{oid}").json()
     assert ticket["items"] == order["items"] and ticket["total_cents"] == ORDER_TOTAL and ticket["shown"] == 1
     charges = clean.gateway.rows("SELECT status, amount_cents FROM charges WHERE merchant_ref = %s", oid)

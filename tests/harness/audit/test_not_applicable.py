@@ -13,7 +13,7 @@ from harness.report.model import RunMeta
 from harness.report.slo import SLOConfig, SLOStatus, evaluate_slos
 from harness.report.summary import build_summary
 from harness.errors import Exit
-from tests.harness.audit.auditbuild import FAIL, OK, PAID, History, counts
+from tests.harness.audit.auditbuild import FAIL, PAID, History, counts
 
 
 def orders_only() -> History:
