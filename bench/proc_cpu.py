@@ -8,35 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.runtime.procs import process_tree
+from harness.capacity.resources import proc_table, trees
 
 Snapshot = dict[str, dict[tuple[int, float], float]]   # part → (pid, start time) → CPU seconds
 
 
-def _cpu_of(pid: int) -> tuple[float, float] | None:
-    """(CPU seconds, create time) of `pid`, or None if it is gone."""
-    import psutil
-    try:
-        p = psutil.Process(pid)
-        with p.oneshot():
-            t = p.cpu_times()
-            return t.user + t.system, p.create_time()
-    except psutil.Error:
-        return None
-
-
 def snapshot(parts: dict[str, list[int]]) -> Snapshot:
-    """Every part's processes now (roots and descendants), keyed by (pid, start time) so a reused pid differs."""
-    snap: Snapshot = {}
-    for name, roots in parts.items():
-        procs: dict[tuple[int, float], float] = {}
-        for root in roots:
-            for pid in process_tree(root):
-                got = _cpu_of(pid)
-                if got is not None:
-                    procs[(pid, got[1])] = got[0]
-        snap[name] = procs
-    return snap
+    """Every part's processes now (roots and descendants, one pass over /proc), keyed by (pid, start time) so a
+    reused pid differs."""
+    table = proc_table()
+    return {name: {(pid, table[pid].start): table[pid].cpu for pid in pids}
+            for name, pids in trees(table, parts).items()}
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@
    Locust dial each other's real ports (no proxy in any path, like pgbench); `toxiproxy`: every hop through
    its proxy, the wiring of `dinerush run`. After the warm-up, a window is read from the databases' own
    clock: a *confirmed* order is a kitchen ticket received in the window whose order is PAID in the orders
-   database (placed + paid + ticket on the KDS). Over the same window, each process's CPU seconds (psutil;
+   database (placed + paid + ticket on the KDS). Over the same window, each process's CPU seconds (/proc, one pass;
    PostgreSQL summed over the cluster's processes, RabbitMQ over its VM) are printed as ms per confirmed order.
 2. After the last wiring, Locust and the four services stop (so they idle nothing), and pgbench's built-in
    TPC-B-like script runs on a scratch database of that stack's PostgreSQL cluster (settings read back and

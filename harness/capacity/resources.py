@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from harness.capacity.search import Resources, StepResult
-from harness.runtime.procs import process_tree
 
 CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 DB_WAIT_SQL = ("SELECT count(*) FILTER (WHERE state = 'active'), "
@@ -29,23 +28,46 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-def tree_cpu_seconds(root: int) -> float:
-    return sum(cpu_seconds(p) for p in process_tree(root))
+@dataclass(frozen=True)
+class ProcStat:
+    ppid: int
+    cpu: float     # user + system CPU seconds
+    start: int     # start time in clock ticks since boot: a reused pid has another
 
 
-def _proc_table() -> dict[int, tuple[int, float]]:
-    """pid → (parent pid, CPU seconds) of every process, from one pass over /proc."""
-    table: dict[int, tuple[int, float]] = {}
+def proc_table() -> dict[int, ProcStat]:
+    """Every process now, from one pass over /proc."""
+    table: dict[int, ProcStat] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            table[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / CLK_TCK)
+            # ppid, utime, stime, starttime: fields 4, 14, 15, 22 of stat
+            table[int(entry)] = ProcStat(int(fields[1]), (int(fields[11]) + int(fields[12])) / CLK_TCK,
+                                         int(fields[19]))
         except (OSError, IndexError, ValueError):
             continue
     return table
+
+
+def trees(table: Mapping[int, ProcStat], roots: Mapping[str, Iterable[int]]) -> dict[str, set[int]]:
+    """Each named group's pids: its roots found in `table` and all their descendants there."""
+    children: dict[int, list[int]] = {}
+    for pid, st in table.items():
+        children.setdefault(st.ppid, []).append(pid)
+    out: dict[str, set[int]] = {}
+    for name, group in roots.items():
+        seen: set[int] = set()
+        todo = [r for r in group if r in table]
+        while todo:
+            pid = todo.pop()
+            if pid not in seen:
+                seen.add(pid)
+                todo.extend(children.get(pid, ()))
+        out[name] = seen
+    return out
 
 
 def machine_seconds() -> tuple[float, float]:
@@ -68,24 +90,9 @@ class CpuMeter:
     roots: dict[str, int]
 
     def snapshot(self) -> dict[str, float]:
-        table = _proc_table()
-        children: dict[int, list[int]] = {}
-        for pid, (ppid, _) in table.items():
-            children.setdefault(ppid, []).append(pid)
-        out = {}
-        for name, root in self.roots.items():
-            if root not in table:
-                continue
-            total, todo, seen = 0.0, [root], set()
-            while todo:
-                pid = todo.pop()
-                if pid in seen or pid not in table:
-                    continue
-                seen.add(pid)
-                total += table[pid][1]
-                todo.extend(children.get(pid, ()))
-            out[name] = total
-        return out
+        table = proc_table()
+        groups = trees(table, {name: (root,) for name, root in self.roots.items() if root in table})
+        return {name: sum(table[pid].cpu for pid in pids) for name, pids in groups.items()}
 
     @staticmethod
     def percent(a: Mapping[str, float], b: Mapping[str, float], seconds: float) -> dict[str, float]:

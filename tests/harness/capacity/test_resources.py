@@ -67,3 +67,11 @@ def test_samples_are_cut_to_the_window():
     assert s.machine_pct(105.5, 110.0) == 90.0
     assert s.db_waits(105.0, 110.0).means() == (3.0, 1.0)
     assert machine_seconds()[1] > 0
+
+
+def test_trees_take_every_descendant_of_the_roots_found_and_skip_gone_roots() -> None:
+    from harness.capacity.resources import ProcStat, trees
+    table = {1: ProcStat(0, 1.0, 5), 10: ProcStat(1, 2.0, 6), 11: ProcStat(10, 3.0, 7), 12: ProcStat(10, 0.5, 8),
+             20: ProcStat(1, 4.0, 9)}
+    assert trees(table, {"pg": [10], "pair": [11, 20], "gone": [99]}) == \
+        {"pg": {10, 11, 12}, "pair": {11, 20}, "gone": set()}
