@@ -92,6 +92,7 @@ SETTLE_IN_ONE = (
     "SELECT charge_id FROM moved")
 SOURCES: dict[Status, list[str]] = {   # target → the statuses it may be reached from (states.TRANSITIONS)
     target: [cur.value for cur, nexts in states.TRANSITIONS.items() if target in nexts] for target in Status}
+ANY_BUT: dict[Status, list[str]] = {target: [s.value for s in Status if s != target] for target in Status}  # forced
 
 
 class OrdersService:
@@ -206,15 +207,14 @@ class OrdersService:
         """Move the order to PAID/PAYMENT_FAILED if legal; PAID writes the kitchen ticket in the same commit.
 
         Returns the order's status and charge id afterwards (an illegal move leaves it unchanged).
-        `force` skips the transition table (only the notify-latest-wins defect uses it). The usual case is one
-        statement (_settle_in_one); the two defects that need it keep the locked read-then-write below."""
-        if not force and not self.bugs.publish_before_commit:
-            return await self._settle_in_one(order_id, target, charge_id)
+        `force` skips the transition table (only the notify-latest-wins defect uses it): any status but the target
+        is a source. One statement (_settle_in_one), except under the publish-before-commit defect, which keeps
+        the locked read-then-write below to publish inline, with no outbox."""
+        if not self.bugs.publish_before_commit:
+            return await self._settle_in_one(order_id, target, charge_id, (ANY_BUT if force else SOURCES)[target])
         async with self.pool.acquire() as conn, conn.transaction():
-            # now() is the transaction's start: the paid_at the UPDATE below will write, known in advance
             row = await conn.fetchrow(
-                "SELECT status, items, total_cents, charge_id, now() AS now FROM orders WHERE id = $1 FOR UPDATE",
-                order_id)
+                "SELECT status, items, total_cents, charge_id FROM orders WHERE id = $1 FOR UPDATE", order_id)
             if row is None:
                 return Status.PAYMENT_FAILED, None
             current = Status(row["status"])
@@ -226,27 +226,22 @@ class OrdersService:
                 if not force:
                     log.warning("order %s: %s refused", order_id, err)
                     return current, row["charge_id"]
-            update = ("UPDATE orders SET status = $2, charge_id = COALESCE($3, charge_id), updated_at = now(), "
-                      "paid_at = CASE WHEN $2 = 'PAID' THEN now() ELSE paid_at END WHERE id = $1")
-            if target == Status.PAID and not self.bugs.publish_before_commit:
-                ticket = {"order_id": order_id, "items": row["items"], "total_cents": row["total_cents"],
-                          "paid_at": _iso(row["now"])}
-                # the PAID row and its outbox row in one statement (one round trip), in the same transaction
-                await conn.execute(f"WITH paid AS ({update} RETURNING id) "
-                                   "INSERT INTO outbox (order_id, payload) SELECT id, $4::jsonb FROM paid",
-                                   order_id, target.value, charge_id, ticket)
-                return target, charge_id if charge_id is not None else row["charge_id"]
-            paid_at = await conn.fetchval(update + " RETURNING paid_at", order_id, target.value, charge_id)
-            if target == Status.PAID:   # the publish-before-commit defect: straight to the broker, no outbox
+            paid_at = await conn.fetchval(
+                "UPDATE orders SET status = $2, charge_id = COALESCE($3, charge_id), updated_at = now(), "
+                "paid_at = CASE WHEN $2 = 'PAID' THEN now() ELSE paid_at END WHERE id = $1 RETURNING paid_at",
+                order_id, target.value, charge_id)
+            if target == Status.PAID:   # straight to the broker, no outbox
                 ticket = {"order_id": order_id, "items": row["items"], "total_cents": row["total_cents"],
                           "paid_at": _iso(paid_at)}
                 await self._publish_inline(ticket)
             return target, charge_id if charge_id is not None else row["charge_id"]
 
-    async def _settle_in_one(self, order_id: str, target: Status, charge_id: str | None) -> tuple[Status, str | None]:
-        """settle() as one statement; when it moved nothing, the order's status as it is now says why."""
+    async def _settle_in_one(self, order_id: str, target: Status, charge_id: str | None,
+                             sources: list[str]) -> tuple[Status, str | None]:
+        """settle() as one statement, from any of `sources`; when it moved nothing, the order's status as it is now
+        says why."""
         async with self.pool.acquire() as conn:
-            moved = await conn.fetchrow(SETTLE_IN_ONE, order_id, target.value, charge_id, SOURCES[target])
+            moved = await conn.fetchrow(SETTLE_IN_ONE, order_id, target.value, charge_id, sources)
             if moved is not None:
                 return target, moved["charge_id"]
             row = await conn.fetchrow("SELECT status, charge_id FROM orders WHERE id = $1", order_id)

@@ -44,3 +44,9 @@ def test_the_one_statement_settle_moves_only_from_the_statuses_the_table_allows(
     for target, sources in SOURCES.items():
         assert all(can(s, target) for s in sources)
         assert not any(can(s, target) for s in Status if s.value not in sources)
+
+
+def test_a_forced_settle_may_start_from_any_status_but_its_target() -> None:
+    from stack.orders.service import ANY_BUT
+    for target, sources in ANY_BUT.items():
+        assert set(sources) == {s.value for s in Status} - {target.value}
