@@ -11,6 +11,17 @@ class FaultError(Exception):
     """A fault could not be applied, healed or read back; `str(err)` is one line naming the fix."""
 
 
+def is_interrupt(err: BaseException) -> bool:
+    """Ctrl-C, SIGTERM (the harness raises its own BaseException), SystemExit: not the fault's error. Whoever
+    meets one finishes the heal under way, stamps what happened and lets it through unwrapped."""
+    return not isinstance(err, Exception)
+
+
+def first_error(errors: list[BaseException]) -> BaseException:
+    """The error to raise after healing went on past several: an interrupt first, else the first error."""
+    return next((e for e in errors if is_interrupt(e)), errors[0])
+
+
 class ToxiproxyError(FaultError):
     """The Toxiproxy server refused a change, is down, or did not hold what we asked for."""
 

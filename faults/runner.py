@@ -23,7 +23,7 @@ from typing import Any, Callable, Protocol
 
 from faults.actuators import Actuators, GatewayControl, ProcessControl
 from faults.catalog.base import FaultClient, Plan, check_actuators
-from faults.errors import FaultError, ToxiproxyUnresponsive
+from faults.errors import FaultError, ToxiproxyUnresponsive, first_error, is_interrupt
 from faults.schedule import Entry, Schedule
 
 
@@ -123,9 +123,13 @@ class TimelineRunner:
             except ToxiproxyUnresponsive as wedged:
                 self._restart(elapsed, wedged)   # the fresh server holds nothing of this fault: apply it again
                 e.fault.apply(self.actuators, e.params, tag=f"e{e.index}_{e.use}")
-        except Exception as err:
+        except BaseException as err:
             self._done.add(e.index)
             self._undo_partial(plan)
+            if is_interrupt(err):   # Ctrl-C mid-apply: the part may have gone down; apply undid what it tried
+                self._stamp("apply", e, e.at, elapsed, plan, note="interrupted while applying")
+                self._stamp("heal", e, e.end, elapsed, plan, note="undone after the interrupt, best effort")
+                raise
             raise FaultError(f"fault #{e.index + 1} {e.use} did not apply at {elapsed:.1f} s "
                              f"({plan.summary()}): {err}") from err
         self._active[e.index] = plan
@@ -157,7 +161,10 @@ class TimelineRunner:
                 e.fault.heal(self.actuators, plan, keep_down=held)
             except ToxiproxyUnresponsive as wedged:
                 self._restart(elapsed, wedged)   # a restart heals every wire fault (steps were healed first)
-        except Exception as err:
+        except BaseException as err:
+            if is_interrupt(err):   # the heal went on past it (Fault.heal): stamp it, let the interrupt through
+                self._stamp("heal", e, e.end, elapsed, plan, note="interrupted while healing; the rest was tried")
+                raise
             raise FaultError(f"fault #{e.index + 1} {e.use} did not heal at {elapsed:.1f} s: {err}") from err
         return self._stamp("heal", e, e.end, elapsed, plan)
 
@@ -191,10 +198,10 @@ class TimelineRunner:
 
     def heal_all(self, elapsed: float | None = None) -> list[Stamp]:
         """Heal every active fault (stamped at `elapsed`, default the last step's), then ALWAYS
-        `client.reset()`. Raises the first failure only after the reset was attempted."""
+        `client.reset()`. Raises an interrupt, else the first failure, only after the reset was attempted."""
         at = self._last if elapsed is None else elapsed
         out: list[Stamp] = []
-        first: BaseException | None = None
+        errors: list[BaseException] = []
         try:
             for index in sorted(self._active):
                 if index not in self._active:   # healed early by a fault proxy restart during this loop
@@ -202,16 +209,16 @@ class TimelineRunner:
                 e = self.schedule.entries[index]
                 try:
                     out.append(self._heal(e, at))
-                except Exception as err:
-                    first = first or err
+                except BaseException as err:   # an interrupt too: the other faults are still healed
+                    errors.append(err)
         finally:
             self._active.clear()
             try:
                 self.client.reset()
             except ToxiproxyUnresponsive as wedged:
                 self._restart(at, wedged)   # a fresh server holds no toxics: the reset is done
-        if first is not None:
-            raise first
+        if errors:
+            raise first_error(errors)
         return out
 
     def __enter__(self) -> "TimelineRunner":

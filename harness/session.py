@@ -32,8 +32,9 @@ BOOT_WAIT_S = 20.0     # the timeline waits this long at most for Locust's first
 HARD_MARGIN_S = 60.0   # Locust is cut off this long after its run time and stop timeout
 
 
-class Interrupted(Exception):
-    """SIGINT or SIGTERM arrived: stop, heal, report inconclusive."""
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived: stop, heal, report inconclusive. A BaseException, like KeyboardInterrupt, so no
+    `except Exception` on the way (a fault's apply, a wait, a figure read) can take it for an error of its own."""
 
 
 @dataclass(frozen=True)

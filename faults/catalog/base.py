@@ -12,7 +12,7 @@ from typing import Any, Callable, Generic, Mapping, Protocol, TypeVar
 
 from faults.actuators import Actuators, actuators_of
 from faults.client import ToxicSpec, ToxicState
-from faults.errors import FaultError, ParamError, ToxiproxyUnresponsive
+from faults.errors import FaultError, ParamError, ToxiproxyUnresponsive, first_error
 from faults.topology import LINKS_BY_NAME
 
 P = TypeVar("P")
@@ -250,13 +250,14 @@ class Fault(Generic[P]):
 
     def heal(self, client: FaultClient | Actuators, plan: Plan, keep_down: frozenset[str] = frozenset()) -> None:
         """Undo the steps (last first), remove what `apply` added and bring links back up, except links
-        another fault still holds down. Keeps healing after an error; raises the first one at the end."""
+        another fault still holds down. Keeps healing after an error or an interrupt (Ctrl-C mid-heal must not
+        leave a part down); raises the interrupt, else the first error, at the end."""
         acts = actuators_of(client)
-        errors: list[Exception] = []
+        errors: list[BaseException] = []
         for s in reversed(plan.steps):
             try:
                 _call(acts.get(s.actuator, self.name), s.heal, s.target, {})
-            except Exception as err:
+            except BaseException as err:
                 errors.append(err)
         client = acts.links
         for link in plan.down:
@@ -265,14 +266,14 @@ class Fault(Generic[P]):
                     client.set_enabled(link, True)
                 except ToxiproxyUnresponsive:
                     raise   # a wedged server answers nothing more: no call after this one (each would time out)
-                except Exception as err:  # keep healing the rest, report the first
+                except BaseException as err:  # keep healing the rest, report the first
                     errors.append(err)
         for t in plan.toxics:
             try:
                 client.remove_toxic(t.link, t.spec.resolved_name)
             except ToxiproxyUnresponsive:
                 raise
-            except Exception as err:
+            except BaseException as err:
                 errors.append(err)
         if errors:
-            raise errors[0]
+            raise first_error(errors)

@@ -157,3 +157,67 @@ def test_a_step_that_fails_to_apply_is_undone_before_the_error_propagates() -> N
     with pytest.raises(FaultError, match="gateway did not come back"):
         fault.apply(Actuators(links=NoLinks(), processes=procs), fault.parse({"service": "gateway"}))
     assert procs.calls == [("pause", "gateway"), ("resume", "gateway")]
+
+
+class Interrupt(BaseException):
+    """What the harness raises on SIGINT/SIGTERM (a BaseException, like KeyboardInterrupt)."""
+
+
+@dataclass
+class InterruptedProcesses(FakeProcesses):
+    """`interrupt` raises Interrupt from that call, as a Ctrl-C landing while the part is being killed/started."""
+
+    interrupt: tuple[str, str] | None = None
+
+    def _do(self, action: str, part: str) -> str:
+        out = super()._do(action, part)
+        if self.interrupt == (action, part):
+            raise Interrupt("SIGINT")
+        return out
+
+
+ONE_CRASH = """
+name = "one"
+duration = 30
+[[fault]]
+at = 1
+for = 20
+use = "service_crash"
+service = "kitchen"
+[[fault]]
+at = 1
+for = 20
+use = "db_restart"
+"""
+
+
+def test_an_interrupt_while_applying_is_not_a_fault_error_and_the_part_is_started_again() -> None:
+    """The Ctrl-C lands while the kill is under way: the interrupt goes through unwrapped (the run reports
+    "interrupted", not "did not apply"), the kill is undone, and the timeline says both."""
+    procs = InterruptedProcesses(interrupt=("kill", "kitchen"))
+    runner = TimelineRunner(NoLinks(), parse_schedule(ONE_CRASH), processes=procs, clock=lambda: 0.0)
+    with pytest.raises(Interrupt):
+        with runner:
+            runner.step(1.0)
+    assert procs.calls == [("kill", "kitchen"), ("start", "kitchen")]
+    assert [(s.action, s.fault) for s in runner.stamps] == [("apply", "service_crash"), ("heal", "service_crash")]
+    assert "interrupted while applying" in runner.stamps[0].detail
+
+
+def test_an_interrupt_while_healing_still_heals_every_other_fault_then_goes_through() -> None:
+    procs = InterruptedProcesses(interrupt=("start", "kitchen"))
+    runner = TimelineRunner(NoLinks(), parse_schedule(ONE_CRASH), processes=procs, clock=lambda: 0.0)
+    runner.step(1.0)
+    with pytest.raises(Interrupt):
+        runner.heal_all()
+    assert procs.calls[2:] == [("start", "kitchen"), ("start", "postgres")]
+    assert [s.action for s in runner.stamps] == ["apply", "apply", "heal", "heal"]
+    assert "interrupted while healing" in runner.stamps[2].detail
+
+
+def test_an_interrupt_is_raised_before_an_earlier_heal_error() -> None:
+    procs = InterruptedProcesses(fail=("start", "kitchen"), interrupt=("start", "postgres"))
+    runner = TimelineRunner(NoLinks(), parse_schedule(ONE_CRASH), processes=procs, clock=lambda: 0.0)
+    runner.step(1.0)
+    with pytest.raises(Interrupt):
+        runner.heal_all()
