@@ -188,10 +188,22 @@ def limiting(step: StepResult | None, previous: StepResult | None = None) -> Lim
         if now is not None and now > max(50, 2 * (before or 0)):
             notes.append(Limiter(name, f"{name} backlog {now} at the end of the step"))
     if not notes:
-        busiest = max(stack.items(), key=lambda kv: kv[1], default=None)
-        hint = f" (busiest: {busiest[0]} {busiest[1]:.0f}% of a core)" if busiest else ""
-        return Limiter("", "no resource saturated visibly" + hint)
+        return Limiter("", "no resource saturated visibly" + _nearest(r, total))
     return Limiter(notes[0].what, "; ".join(n.sentence for n in notes))
+
+
+def _nearest(r: Resources, total: float) -> str:
+    """What came nearest, so the reader can judge: the machine's share, the three busiest groups (the load
+    generator too: on a small machine it competes), the database's active backends."""
+    parts = []
+    if r.cpu_pct:
+        busy = r.machine_busy_pct if r.machine_busy_pct is not None else total / r.cores
+        top = sorted(r.cpu_pct.items(), key=lambda kv: -kv[1])[:3]
+        parts.append(f"the machine's {r.cores} cores {busy:.0f}% busy; busiest: "
+                     + ", ".join(f"{k} {v:.0f}%" for k, v in top) + " of a core")
+    if r.db_active is not None:
+        parts.append(f"{r.db_active:.1f} active database backends ({r.db_waiting or 0:.1f} waiting)")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def resources(cpu: Mapping[str, float], cores: int, waits: DbWaits, backlog,

@@ -30,8 +30,11 @@ def test_backlog_and_database_waits():
 
 
 def test_nothing_visible():
-    lim = limiting(step({"orders": 30.0, "locust": 20.0}))
-    assert lim.what == "" and "busiest: orders 30%" in lim.sentence
+    lim = limiting(step({"orders": 30.0, "locust": 20.0, "postgres": 25.0, "relay": 2.0}, db_active=1.5,
+                        db_waiting=0.2))
+    assert lim.what == ""
+    assert lim.sentence == ("no resource saturated visibly (the machine's 2 cores 38% busy; busiest: orders 30%, "
+                            "postgres 25%, locust 20% of a core; 1.5 active database backends (0.2 waiting))")
     assert limiting(None).what == ""
 
 
