@@ -24,7 +24,7 @@ from harness.progress import Progress
 if TYPE_CHECKING:
     from faults.runner import Stamp
     from faults.schedule import Schedule
-    from harness.audit.history import FinalReads
+    from harness.audit.history import Backlog, FinalReads
     from harness.report.slo import SLOConfig
     from harness.targets import Target
 
@@ -233,26 +233,44 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
+@dataclass(frozen=True)
+class Settled:
+    """How a wait for the backlog ended: calm (empty three polls in a row) or not, what was left, how long."""
+
+    calm: bool
+    backlog: "Backlog"
+    seconds: float
+
+
+def settle(target: "Target", deadline_s: float, during: str,
+           polled: Callable[["Backlog"], None] = _nothing) -> Settled:
+    """Poll the outbox, the kitchen queue and pending payments every 0.5 s until they are empty three polls in a
+    row, or `deadline_s`; a stack service that dies meanwhile is a SetupError naming it and `during`."""
+    t0 = time.monotonic()
+    calm = 0
+    while True:
+        for name in target.dead_services():
+            raise SetupError(f"stack service {name} died {time.monotonic() - t0:.1f}s into the {during}: "
+                             f"see logs/{name}.log")
+        backlog = target.backlog()
+        polled(backlog)
+        calm = calm + 1 if (backlog.outbox_unsent, backlog.queue_messages, backlog.payments_pending) == (0, 0, 0) else 0
+        waited = time.monotonic() - t0
+        if calm >= 3 or waited >= deadline_s:
+            return Settled(calm >= 3, backlog, waited)
+        time.sleep(0.5)
+
+
 def drain(ctx: RunContext, target: "Target") -> None:
     """Wait until the outbox, the kitchen queue and pending payments are empty (three polls in a row), or the
     profile's deadline; a stack service that dies meanwhile is a SetupError naming it."""
     ctx.phase = "drain"
-    deadline = time.monotonic() + ctx.options.profile.drain_deadline_s
     ctx.progress.phase("drain", "waiting for outbox, kitchen queue and payments to settle")
-    calm = 0
-    t0 = time.monotonic()
-    while time.monotonic() < deadline:
-        for name in target.dead_services():
-            raise SetupError(f"stack service {name} died {time.monotonic() - t0:.1f}s into the drain: "
-                             f"see logs/{name}.log")
-        backlog = target.backlog()
-        ctx.progress.drain(backlog)
-        calm = calm + 1 if (backlog.outbox_unsent, backlog.queue_messages, backlog.payments_pending) == (0, 0, 0) else 0
-        if calm >= 3:
-            ctx.event("drained")
-            return
-        time.sleep(0.5)
-    ctx.event("drain deadline passed", backlog=asdict(target.backlog()))
+    done = settle(target, ctx.options.profile.drain_deadline_s, "drain", ctx.progress.drain)
+    if done.calm:
+        ctx.event("drained")
+    else:
+        ctx.event("drain deadline passed", backlog=asdict(done.backlog))
 
 
 def save_final_reads(ctx: RunContext, target: "Target") -> "FinalReads":

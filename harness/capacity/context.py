@@ -37,6 +37,7 @@ class CapacityOptions:
     stop_timeout_s: float = 15.0
     drain_deadline_s: float = 60.0
     budget_s: float = 540.0             # no new step starts after this many seconds of search
+    settle_s: float = 30.0              # between steps, wait at most this long for the backlog to empty
 
     def __post_init__(self) -> None:
         if not 5 <= self.step_seconds <= 600:

@@ -22,7 +22,7 @@ from harness.capacity.step import db_conn, run_step
 from harness.errors import Exit
 from harness.finish import load_ledger
 from harness.progress import Progress
-from harness.session import run_session, signals_deferred
+from harness.session import run_session, settle, signals_deferred
 from harness.targets import make_target
 
 __all__ = ["CapacityOptions", "capacity"]
@@ -126,6 +126,8 @@ def _search(ctx: CapacityContext, target, roots: dict[str, int]) -> None:
             nxt = next_step(opts.plan, results)
             if nxt is None:
                 return
+            if results:
+                _settle(ctx, target, results[-1])
             if results and time.monotonic() - began + per_step > opts.budget_s:
                 ctx.notes.append(f"time budget of {opts.budget_s:.0f} s reached after {len(results)} steps")
                 return
@@ -140,6 +142,23 @@ def _search(ctx: CapacityContext, target, roots: dict[str, int]) -> None:
                 f"  step {j.index:2d} {j.kind:<6} {j.users:4d} diners: served {j.served_ops:6.1f}/s "
                 f"(offered {j.offered_ops or 0:6.1f}/s), p95 place {_ms(j.p95_place_ms)}, pay {_ms(j.p95_pay_ms)}, "
                 f"errors {(j.error_rate or 0):.1%}  {verdict}{': ' + '; '.join(j.why) if j.why else ''}")
+
+
+def _settle(ctx: CapacityContext, target, last: StepResult) -> None:
+    """Let the backlog a step left (an overloaded step leaves outbox rows, kitchen messages and pending payments)
+    empty before the next step, so each step measures its own load and not the last one's leftovers."""
+    if ctx.options.settle_s <= 0:
+        return
+    ctx.phase = "settle"
+    done = settle(target, ctx.options.settle_s, f"settle after step {last.index}")
+    ctx.phase = "search"
+    if not done.calm:
+        b = done.backlog
+        ctx.notes.append(f"after step {last.index} the backlog did not empty in {done.seconds:.0f} s (outbox "
+                         f"{b.outbox_unsent}, kitchen queue {b.queue_messages}, payments pending "
+                         f"{b.payments_pending}): step {last.index + 1} began on it")
+    elif done.seconds >= 2.0:
+        ctx.progress.line(f"  settled in {done.seconds:.0f} s after step {last.index}")
 
 
 def _ms(v: float | None) -> str:

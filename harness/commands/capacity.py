@@ -19,6 +19,7 @@ def capacity_cmd(
     step_seconds: o.StepSeconds = 25.0,
     warmup: o.Warmup = None,
     budget: o.Budget = 540.0,
+    settle: o.Settle = 30.0,
     slo_place_p95_ms: o.SloPlaceMs = None,
     slo_pay_p95_ms: o.SloPayMs = None,
     slo_error_rate: o.SloErrorRate = None,
@@ -44,7 +45,8 @@ def capacity_cmd(
         plan=SearchPlan(start_users, step_users, max_steps, bisect_rounds), step_seconds=step_seconds,
         warmup_s=warmup, slo=o.slo_config(slo_place_p95_ms, slo_pay_p95_ms, slo_error_rate), under=under,
         slo_absolute=slo_absolute, peak=peak, seed=seed, bugs=o.unique(bug), mix=mix, out_root=out,
-        run_dir=run_dir, target=target, config=config, allow_remote=allow_remote, workers=workers, budget_s=budget)
+        run_dir=run_dir, target=target, config=config, allow_remote=allow_remote, workers=workers, budget_s=budget,
+        settle_s=settle)
     code = capacity(opts, Progress.for_terminal(quiet))
     raise typer.Exit(int(code))
 

@@ -215,6 +215,9 @@ StepSeconds = Annotated[float, ranged(number(5, 600, unit=" s"),
 Warmup = Annotated[Optional[float], ranged(number(0, 600, unit=" s"), "seconds discarded at the start of each step")]
 Budget = Annotated[float, ranged(number(0, 86400, lo_open=True, unit=" s"),
                                  "no new step starts after this many seconds of search")]
+Settle = Annotated[float, ranged(number(0, 600, unit=" s"),
+                                 "between steps, wait at most this long for the outbox, kitchen queue and pending "
+                                 "payments to empty, so a step does not inherit the last one's backlog (0: no wait)")]
 Mix = Annotated[str, typer.Option(parser=diner_mix, help="diner kind weights, KIND=WEIGHT,...")]
 
 # the local stack alone

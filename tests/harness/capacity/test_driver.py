@@ -5,7 +5,12 @@ import json
 
 import pytest
 
+from fakes import FakeTarget
+
+from harness.audit.history import Backlog
 from harness.capacity.context import CapacityContext, CapacityOptions
+from harness.capacity.driver import _settle
+from harness.capacity.search import StepResult
 from harness.capacity.ledgers import merge_step_ledgers
 from harness.capacity.under import parse_under
 from harness.errors import UsageError
@@ -62,6 +67,38 @@ def test_a_step_without_meta_makes_the_ledger_not_whole(tmp_path):
     merge_step_ledgers(tmp_path, [tmp_path / "steps" / "01-10u", tmp_path / "steps" / "02-20u"])
     _, problems = load_ledger(tmp_path)
     assert problems and "not whole" in problems[0]
+
+
+# ---- between steps: the backlog a step left empties before the next one ---------------------------------------
+
+LEFT = Backlog(outbox_unsent=40, queue_messages=120, payments_pending=7)
+EMPTY = Backlog()
+
+
+def _ctx(tmp_path, **kw) -> CapacityContext:
+    from harness.progress import Progress
+    return CapacityContext(CapacityOptions(**kw), tmp_path, Progress(quiet=True))
+
+
+def test_the_next_step_waits_until_the_backlog_is_empty(tmp_path, clock):
+    ctx, target = _ctx(tmp_path), FakeTarget(backlogs=[LEFT] * 6 + [EMPTY])
+    _settle(ctx, target, StepResult(3, 160))
+    assert target.backlog_polls == 9 and ctx.notes == []   # six busy polls, then three empty ones in a row
+
+
+def test_a_backlog_that_does_not_empty_is_noted_and_the_wait_is_bounded(tmp_path, clock):
+    ctx, target = _ctx(tmp_path, settle_s=10), FakeTarget(backlogs=[LEFT])
+    start = clock.now
+    _settle(ctx, target, StepResult(3, 160))
+    assert 10 <= clock.now - start < 11
+    assert ctx.notes == ["after step 3 the backlog did not empty in 10 s (outbox 40, kitchen queue 120, payments "
+                         "pending 7): step 4 began on it"]
+
+
+def test_settle_zero_does_not_wait(tmp_path, clock):
+    ctx, target = _ctx(tmp_path, settle_s=0), FakeTarget(backlogs=[LEFT])
+    _settle(ctx, target, StepResult(3, 160))
+    assert target.backlog_polls == 0 and ctx.notes == []
 
 
 # ---- end to end: the real local stack, real Locust (short searches) -----------------------------------------
