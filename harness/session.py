@@ -243,11 +243,13 @@ class Settled:
 
 
 def settle(target: "Target", deadline_s: float, during: str,
-           polled: Callable[["Backlog"], None] = _nothing) -> Settled:
+           polled: Callable[["Backlog"], None] = _nothing, stall_s: float | None = None) -> Settled:
     """Poll the outbox, the kitchen queue and pending payments every 0.5 s until they are empty three polls in a
-    row, or `deadline_s`; a stack service that dies meanwhile is a SetupError naming it and `during`."""
+    row, or `deadline_s`, or (with `stall_s`) their sum has not reached a new low for that long: a backlog a held
+    fault keeps full is not waited for. A stack service that dies meanwhile is a SetupError naming `during`."""
     t0 = time.monotonic()
     calm = 0
+    low, low_at = None, t0
     while True:
         for name in target.dead_services():
             raise SetupError(f"stack service {name} died {time.monotonic() - t0:.1f}s into the {during}: "
@@ -255,8 +257,12 @@ def settle(target: "Target", deadline_s: float, during: str,
         backlog = target.backlog()
         polled(backlog)
         calm = calm + 1 if (backlog.outbox_unsent, backlog.queue_messages, backlog.payments_pending) == (0, 0, 0) else 0
-        waited = time.monotonic() - t0
-        if calm >= 3 or waited >= deadline_s:
+        now = time.monotonic()
+        total = backlog.outbox_unsent + backlog.queue_messages + backlog.payments_pending
+        if low is None or total < low:
+            low, low_at = total, now
+        waited = now - t0
+        if calm >= 3 or waited >= deadline_s or (stall_s is not None and now - low_at >= stall_s):
             return Settled(calm >= 3, backlog, waited)
         time.sleep(0.5)
 

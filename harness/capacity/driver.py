@@ -27,6 +27,8 @@ from harness.targets import make_target
 
 __all__ = ["CapacityOptions", "capacity"]
 
+STALL_S = 5.0   # between steps, a backlog that has not shrunk for this long is not waited for (a held fault)
+
 
 def capacity(options: CapacityOptions, progress: Progress | None = None) -> Exit:
     """Run the search and write the report; the exit code follows DESIGN.md (1 beats a capacity, a ledger known
@@ -150,11 +152,11 @@ def _settle(ctx: CapacityContext, target, last: StepResult) -> None:
     if ctx.options.settle_s <= 0:
         return
     ctx.phase = "settle"
-    done = settle(target, ctx.options.settle_s, f"settle after step {last.index}")
+    done = settle(target, ctx.options.settle_s, f"settle after step {last.index}", stall_s=STALL_S)
     ctx.phase = "search"
     if not done.calm:
         b = done.backlog
-        ctx.notes.append(f"after step {last.index} the backlog did not empty in {done.seconds:.0f} s (outbox "
+        ctx.notes.append(f"after step {last.index} the backlog did not empty ({done.seconds:.0f} s; outbox "
                          f"{b.outbox_unsent}, kitchen queue {b.queue_messages}, payments pending "
                          f"{b.payments_pending}): step {last.index + 1} began on it")
     elif done.seconds >= 2.0:

@@ -86,13 +86,27 @@ def test_the_next_step_waits_until_the_backlog_is_empty(tmp_path, clock):
     assert target.backlog_polls == 9 and ctx.notes == []   # six busy polls, then three empty ones in a row
 
 
+def shrinking(n: int) -> list[Backlog]:
+    return [Backlog(outbox_unsent=n - i) for i in range(n)]
+
+
 def test_a_backlog_that_does_not_empty_is_noted_and_the_wait_is_bounded(tmp_path, clock):
-    ctx, target = _ctx(tmp_path, settle_s=10), FakeTarget(backlogs=[LEFT])
+    ctx, target = _ctx(tmp_path, settle_s=10), FakeTarget(backlogs=shrinking(100))
     start = clock.now
     _settle(ctx, target, StepResult(3, 160))
     assert 10 <= clock.now - start < 11
-    assert ctx.notes == ["after step 3 the backlog did not empty in 10 s (outbox 40, kitchen queue 120, payments "
-                         "pending 7): step 4 began on it"]
+    assert ctx.notes == ["after step 3 the backlog did not empty (10 s; outbox 80, kitchen queue 0, payments "
+                         "pending 0): step 4 began on it"]
+
+
+def test_a_backlog_that_stopped_shrinking_is_not_waited_for(tmp_path, clock):
+    """A fault held over the search (kitchen consumer down) keeps the queue full: waiting 30 s per step for it
+    would only eat the budget."""
+    ctx, target = _ctx(tmp_path), FakeTarget(backlogs=shrinking(4) + [LEFT])
+    start = clock.now
+    _settle(ctx, target, StepResult(3, 160))
+    assert clock.now - start == pytest.approx(1.5 + 5.0)   # its last new low at 1.5 s, then 5 s without one
+    assert ctx.notes and ctx.notes[0].startswith("after step 3 the backlog did not empty (6 s; outbox 40")
 
 
 def test_settle_zero_does_not_wait(tmp_path, clock):
