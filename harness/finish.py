@@ -12,6 +12,7 @@ from harness.audit import AuditOptions, Index, audit, figures
 from harness.audit.clean import CleanPart
 from harness.audit.columnar import split_run
 from harness.audit.evidence import SLOSeen, evidence
+from harness.audit.readsdump import matching_copy
 from harness.audit.history import FinalReads
 from harness.errors import Exit, UsageError
 from harness.run_record import RunRecord
@@ -96,7 +97,7 @@ def load_run(run_dir: Path, workers: int = 0, fast: bool = True) -> Loaded:
     the columnar fast path when it can vouch for the files, else the Python loaders."""
     ledger, reads = run_dir / "ledger.jsonl", run_dir / "final_reads.json"
     if fast and ledger.exists() and reads.exists():
-        split = split_run(ledger, reads)
+        split = split_run(ledger, reads, matching_copy(reads))
         if split is not None:
             count = len(split.entries) + split.clean.intents
             return Loaded(split.entries, split.reads, ledger_problems(run_dir, count, workers), split.clean)
