@@ -28,11 +28,15 @@ FORMAT = "dinerush-final-reads-table-r/1"
 
 
 def save(run_dir: Path, reads: FinalReads) -> None:
-    """Write final_reads.json and its columnar copy (each atomically: a temp file renamed into place)."""
+    """Write final_reads.json and its columnar copy (each atomically: a temp file renamed into place). No copy for
+    reads of a target lacking a system of record: the fast path declines those."""
     text = reads.to_json()
     data = text.encode("utf-8")
     write_json(run_dir, data)
-    write_copy(run_dir, data, text)
+    size, digest = len(data), hashlib.sha256(data).hexdigest()
+    del data
+    if not reads.absent:
+        write_copy(run_dir, text, size, digest)
 
 
 def write_json(run_dir: Path, data: bytes) -> None:
@@ -41,18 +45,19 @@ def write_json(run_dir: Path, data: bytes) -> None:
     _atomic(run_dir / JSON_NAME, lambda tmp: tmp.write_bytes(data))
 
 
-def write_copy(run_dir: Path, data: bytes, text: str | None = None) -> bool:
-    """final_reads.parquet (+ its meta file) from the bytes just written as final_reads.json, never re-read from disk;
-    False when not written: a blank line (an empty table, which the fast path declines anyway) or DuckDB failing.
-    `text`: `data` decoded, when the caller has it."""
-    lines = (data.decode("utf-8") if text is None else text).split("\n")
+def write_copy(run_dir: Path, text: str, size: int, digest: str) -> bool:
+    """final_reads.parquet (+ its meta file) from `text`, just written as final_reads.json (`size` bytes of UTF-8,
+    SHA-256 `digest`), never re-read from disk; False when not written: a blank line (an empty table, which the
+    fast path declines anyway) or DuckDB failing."""
+    lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()                        # the final newline ends the last line; it opens no row
     if "" in lines:
         return False
     try:
         _atomic(run_dir / COPY_NAME, lambda tmp: _copy_to(tmp, lines))
-        meta = _expected(len(data), hashlib.sha256(data).hexdigest()) | {"copy_sha256": _file_digest(run_dir / COPY_NAME)}
+        del lines
+        meta = _expected(size, digest) | {"copy_sha256": _file_digest(run_dir / COPY_NAME)}
         _atomic(run_dir / META_NAME, lambda tmp: tmp.write_text(json.dumps(meta, indent=1)))
     except Exception as err:   # noqa: BLE001 — the copy only saves time: the JSON alone is the whole record
         log.warning("final reads: columnar copy not written (%s: %s); the audit will parse the JSON",

@@ -126,12 +126,18 @@ def test_a_copy_that_matches_but_cannot_be_read_falls_back_to_the_json(tmp_path,
     assert fast.loaded.clean is not None and fast.same_as(slow) == []
 
 
-def test_reads_with_an_empty_table_get_no_copy(tmp_path):
+@pytest.mark.parametrize("case", ["an empty table", "a system the target lacks", "DuckDB failing"])
+def test_reads_the_fast_path_declines_or_a_failing_copy_leave_the_json_alone(tmp_path, monkeypatch, case):
     h = base()
-    h.tickets.clear()
+    if case == "an empty table":
+        h.tickets.clear()
+    elif case == "a system the target lacks":
+        h.without("tickets")
+    else:
+        monkeypatch.setattr(readsdump, "_copy_to", lambda tmp, lines: (tmp.write_text("half"), 1 / 0))
     run_dir = write_folder(tmp_path / "run", h)
-    assert (run_dir / "final_reads.json").exists()
-    assert not (run_dir / readsdump.COPY_NAME).exists() and not (run_dir / readsdump.META_NAME).exists()
+    assert readsdump.FinalReads.read(run_dir / "final_reads.json") == h.reads
+    assert sorted(p.name for p in run_dir.iterdir()) == ["final_reads.json", "ledger.jsonl", "ledger.meta.json"]
 
 
 def test_rewriting_the_json_removes_the_copy_of_the_old_one(tmp_path):
