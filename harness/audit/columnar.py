@@ -19,6 +19,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import orjson
@@ -233,11 +234,11 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def split_run(ledger_path: Path, reads_path: Path, copy: Path | None = None) -> Split | None:
+def split_run(ledger_path: Path, reads_path: Path, copy: Callable[[], Path | None] | None = None) -> Split | None:
     """The run's ledger and final reads split into suspect (Python objects) and clean (counts); None when this path
-    cannot vouch for the files (the caller audits them the usual way). `copy`: the final reads' columnar copy (the
-    table r), already matched to `reads_path` (readsdump.matching_copy); loaded in place of parsing the JSON (which
-    is parsed after all when the copy cannot be read)."""
+    cannot vouch for the files (the caller audits them the usual way). `copy`: called once the ledger is read, the
+    final reads' columnar copy (the table r) matched to `reads_path` (readsdump.matching_copy) or None; loaded in
+    place of parsing the JSON (which is parsed after all when the copy cannot be read)."""
     try:
         with tempfile.TemporaryDirectory(prefix="dinerush-audit-") as spill:
             return _split_in(ledger_path, reads_path, Path(spill), copy)
@@ -246,11 +247,12 @@ def split_run(ledger_path: Path, reads_path: Path, copy: Path | None = None) -> 
         return None
 
 
-def _split_in(ledger_path: Path, reads_path: Path, spill: Path, copy: Path | None) -> Split | None:
+def _split_in(ledger_path: Path, reads_path: Path, spill: Path, copy: Callable[[], Path | None] | None) \
+        -> Split | None:
     con = _connect(spill)
     try:
         con.execute(_LEDGER.replace("LINES", _lines_of(ledger_path)))
-        _read_reads(con, reads_path, copy)
+        _read_reads(con, reads_path, copy() if copy is not None else None)
         con.execute(_VIEWS)
         reads_sizes = con.execute("SELECT size FROM r ORDER BY rowid").fetchnumpy()["size"]
         why = _layout_problem(con, reads_path, reads_sizes)
