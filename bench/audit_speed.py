@@ -1,17 +1,20 @@
 """Benchmark: audit 1,000,000 synthetic intents from disk, as `dinerush audit RUN` does; targets <= 5 s, <= 1 GB.
 
-Builds a run folder (ledger.jsonl + ledger.meta.json, final_reads.json, run.json, timeline.json with 10 fault
-windows) holding a few planted violations, then audits it in a fresh child process the way `dinerush audit RUN`
-does (harness.finish.load_run — the columnar fast path, or with --python the pure-Python loaders — then Index,
+Builds a run folder (ledger.jsonl + ledger.meta.json, final_reads.json and its columnar copy as a run writes them,
+run.json, timeline.json with 10 fault windows) holding a few planted violations, and prints what writing the final
+reads cost (the copy's cost moves to the run's finish); then audits it in a fresh child process the way
+`dinerush audit RUN` does (harness.finish.load_run — the columnar fast path, or with --python the pure-Python loaders — then Index,
 every checker, blame, figures and the evidence floor; the reports are not written). Prints the child's wall and CPU
 seconds per phase and its peak resident memory (the child's own VmHWM: its ru_maxrss would also count the parent's
 memory at the fork, ~2.1 GB after building 1M intents), the ratios to the targets, and exits non-zero if the audit does not find exactly the planted violations or a
 finding is not blamed.
-Run: .venv/bin/python bench/audit_speed.py [N] [--keep] [--python]
+Run: .venv/bin/python bench/audit_speed.py [N] [--keep] [--python] [--no-copy]   (--no-copy: a folder as runs
+     wrote it before the columnar copy of the final reads)
      .venv/bin/python bench/audit_speed.py --audit-child RUN_DIR [--python]   (audit a kept folder again)
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -25,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from harness.audit import AuditOptions, System, audit, figures  # noqa: E402
+from harness.audit import AuditOptions, System, audit, figures, readsdump  # noqa: E402
 from harness.audit.history import Backlog, ChargeRow, FinalReads, OrderRow, TicketRow  # noqa: E402
 from scenarios.ledger import Invalid, Item, LedgerEntry, Told, write_entries  # noqa: E402
 
@@ -124,13 +127,33 @@ def build(n: int, seed: int = 7) -> tuple[list[LedgerEntry], FinalReads, dict[tu
     return ledger, reads, expect
 
 
-def write_run(run_dir: Path, ledger: list[LedgerEntry], reads: FinalReads, n_windows: int = 10) -> None:
-    """A finished run folder as `dinerush run` leaves it (the parts the audit reads)."""
+def write_run(run_dir: Path, ledger: list[LedgerEntry], reads: FinalReads, n_windows: int = 10,
+              copy: bool = True) -> dict[str, float]:
+    """A finished run folder as `dinerush run` leaves it (the parts the audit reads): the final reads written by
+    readsdump.save's steps, timed apart (the copy's time includes hashing the JSON's bytes for its meta) (with `copy` False, as runs before the columnar copy wrote them).
+    Returns the seconds of each step, wall and CPU (this process's, DuckDB's threads included)."""
     with open(run_dir / "ledger.jsonl", "w", encoding="utf-8") as fp:
         written = write_entries(fp, ledger)
     (run_dir / "ledger.meta.json").write_text(json.dumps({"started": written, "written": written,
                                                           "conserved": True, "complete": True}))
-    (run_dir / "final_reads.json").write_text(reads.to_json())
+    cost, clock = {}, (time.perf_counter(), time.process_time())
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = (time.perf_counter(), time.process_time())
+        cost[f"{name} wall"], cost[f"{name} CPU"] = now[0] - clock[0], now[1] - clock[1]
+        clock = now
+
+    text = reads.to_json()
+    data = text.encode("utf-8")
+    readsdump.write_json(run_dir, data)
+    lap("json")
+    if copy:
+        size, digest = len(data), hashlib.sha256(data).hexdigest()
+        del data
+        if not readsdump.write_copy(run_dir, text, size, digest):
+            raise SystemExit("the columnar copy of the final reads was not written (see the warning above)")
+        lap("copy")
     t0 = min(o.created_at for o in reads.orders)
     span = max(o.created_at for o in reads.orders) - t0
     stamps, scheduled = [], []
@@ -144,6 +167,7 @@ def write_run(run_dir: Path, ledger: list[LedgerEntry], reads: FinalReads, n_win
     (run_dir / "run.json").write_text(json.dumps({
         "profile": {"name": "bench", "min_paid": 1, "schedule": "bench"}, "scheduled_faults": scheduled,
         "load_started": t0, "load_ended": t0 + span, "slo": {}, "workers": 0}))
+    return cost
 
 
 def audit_child(run_dir: Path) -> int:
@@ -222,12 +246,19 @@ def main() -> int:
     run_dir = Path(tempfile.mkdtemp(prefix="dinerush-audit-bench-"))
     try:
         t = time.perf_counter()
-        write_run(run_dir, ledger, reads)
+        cost = write_run(run_dir, ledger, reads, copy="--no-copy" not in sys.argv)
         sizes = {p.name: p.stat().st_size for p in run_dir.iterdir()}
         print(f"wrote the run folder in {time.perf_counter() - t:.1f} s: ledger.jsonl "
-              f"{sizes['ledger.jsonl'] / 1e6:.0f} MB, final_reads.json {sizes['final_reads.json'] / 1e6:.0f} MB")
+              f"{sizes['ledger.jsonl'] / 1e6:.0f} MB, final_reads.json {sizes['final_reads.json'] / 1e6:.0f} MB"
+              + (f", final_reads.parquet {sizes[readsdump.COPY_NAME] / 1e6:.0f} MB" if "copy wall" in cost else
+                 " (no columnar copy: --no-copy)"))
+        print(f"cost at the run's finish (readsdump.save): final_reads.json {cost['json wall']:.2f} s wall / "
+              f"{cost['json CPU']:.2f} s CPU" + (f"; its columnar copy {cost['copy wall']:.2f} s wall / "
+                                                f"{cost['copy CPU']:.2f} s CPU (moved there from every audit)"
+                                                if "copy wall" in cost else ""))
         del ledger, reads
         got, wall, cpu, rss = measure(run_dir)
+        copied = readsdump.matching_copy(run_dir / "final_reads.json") is not None
     finally:
         if "--keep" in sys.argv:
             print(f"kept {run_dir}")
@@ -235,7 +266,8 @@ def main() -> int:
             shutil.rmtree(run_dir, ignore_errors=True)
     for line in got["checks"]:
         print(f"  {line}")
-    print(f"audit path: {got['path']} ({got['clean']:,} intents proved clean, {got['suspect']:,} audited in Python)")
+    print(f"audit path: {got['path']} ({got['clean']:,} intents proved clean, {got['suspect']:,} audited in Python; "
+          f"final reads {'from their columnar copy' if copied else 'parsed from the JSON'})")
     print("audit child, per phase (wall / CPU s): " + ", ".join(
         f"{p} {w:.2f}/{c:.2f}" for p, w, c in zip(got["phases"], got["wall"], got["cpu"]))
           + f" (kitchen p95 {got['kitchen_p95_ms']} ms, {got['paid_end_to_end']:,} paid end to end)")

@@ -5,6 +5,7 @@ Also `reaudit(RUN)`: the same from a finished run folder's saved files, offline.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from harness.audit import AuditOptions, Index, audit, figures
 from harness.audit.clean import CleanPart
 from harness.audit.columnar import split_run
 from harness.audit.evidence import SLOSeen, evidence
+from harness.audit.readsdump import matching_copy
 from harness.audit.history import FinalReads
 from harness.errors import Exit, UsageError
 from harness.run_record import RunRecord
@@ -96,7 +98,9 @@ def load_run(run_dir: Path, workers: int = 0, fast: bool = True) -> Loaded:
     the columnar fast path when it can vouch for the files, else the Python loaders."""
     ledger, reads = run_dir / "ledger.jsonl", run_dir / "final_reads.json"
     if fast and ledger.exists() and reads.exists():
-        split = split_run(ledger, reads)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            copy = pool.submit(matching_copy, reads)    # its digests are taken while DuckDB reads the ledger
+            split = split_run(ledger, reads, copy.result)
         if split is not None:
             count = len(split.entries) + split.clean.intents
             return Loaded(split.entries, split.reads, ledger_problems(run_dir, count, workers), split.clean)

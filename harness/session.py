@@ -284,6 +284,7 @@ def save_final_reads(ctx: RunContext, target: "Target") -> "FinalReads":
     ctx.phase = "reads"
     ctx.progress.phase("reads", "reading the systems of record")
     reads = target.read_final()
-    (ctx.run_dir / "final_reads.json").write_text(reads.to_json())
+    from harness.audit import readsdump
+    readsdump.save(ctx.run_dir, reads)   # final_reads.json, and its columnar copy for a quicker audit
     target.collect_logs()
     return reads

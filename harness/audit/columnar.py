@@ -19,12 +19,14 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import orjson
 
 from harness.audit.clean import CleanPart, Whole
 from harness.audit.history import FinalReads
+from harness.audit.lines import lines_but, lines_only
 from scenarios.ledger import LedgerEntry, read_ledger
 
 log = logging.getLogger(__name__)
@@ -86,7 +88,27 @@ FROM (SELECT j.key::VARCHAR AS key, j.kind::VARCHAR AS kind, j.items::VARCHAR AS
 # than cutting it off), and a line holding anything but one row is odd. Columns shared by the kinds: id (order id |
 # charge id | ticket's order id), ref (order key | merchant_ref), status, items, total (total | amount), ts (paid_at
 # | received_at); hid and href their surrogates.
-_READS = f"""
+# Two steps: PARSE_READS turns each line into its typed fields (the costly JSON decoding), READS derives the table r
+# from them. At a run's end the same two steps, run over the text written as final_reads.json, save r as its columnar
+# copy (harness.audit.readsdump), which the audit then loads in their place.
+PARSE_READS = """
+SELECT k, size, o[1] AS o, c[1] AS c, t[1] AS t, len(coalesce(o, c, t)) = 1 + comma AS one
+FROM (SELECT k, strlen(line)::INTEGER AS size, comma,
+  CASE WHEN k = 0 THEN from_json(body, '[{"order_id":"JSON","key":"JSON","status":"JSON","items":"JSON",
+    "total_cents":"JSON","created_at":"JSON","paid_at":"DOUBLE"}]') END AS o,
+  CASE WHEN k = 1 THEN from_json(body, '[{"charge_id":"JSON","merchant_ref":"JSON","amount_cents":"JSON",
+    "status":"JSON","created_at":"JSON"}]') END AS c,
+  CASE WHEN k = 2 THEN from_json(body, '[{"order_id":"JSON","items":"JSON","total_cents":"JSON",
+    "received_at":"DOUBLE","deliveries":"DOUBLE"}]') END AS t
+ FROM (SELECT line, ends_with(line, ',')::INTEGER AS comma,
+   '[' || line || CASE WHEN ends_with(line, ',') THEN 'null]' ELSE ']' END AS body,
+   CASE WHEN starts_with(line, '{"order_id":') AND contains(line, ',"key":') THEN 0
+        WHEN starts_with(line, '{"charge_id":') THEN 1
+        WHEN starts_with(line, '{"order_id":') THEN 2 ELSE 3 END AS k
+   FROM LINES))
+"""
+
+READS = f"""
 CREATE TABLE r AS SELECT k, size, id, {_h('id')} AS hid, ref, {_h('ref')} AS href, status, items,
   total, ts, deliveries, odd FROM (SELECT k, size,
   CASE k WHEN 0 THEN o.order_id WHEN 1 THEN c.charge_id WHEN 2 THEN t.order_id END::VARCHAR AS id,
@@ -107,20 +129,7 @@ CREATE TABLE r AS SELECT k, size, id, {_h('id')} AS hid, ref, {_h('ref')} AS hre
       OR NOT {_id('t.order_id::VARCHAR')}
       OR (t.deliveries IS NOT NULL AND (t.deliveries <> trunc(t.deliveries) OR abs(t.deliveries) >= 1e9))
     ELSE false END OR (k < 3 AND NOT one), true) AS odd
-FROM (SELECT k, size, o[1] AS o, c[1] AS c, t[1] AS t, len(coalesce(o, c, t)) = 1 + comma AS one
-FROM (SELECT k, strlen(line)::INTEGER AS size, comma,
-  CASE WHEN k = 0 THEN from_json(body, '[{{"order_id":"JSON","key":"JSON","status":"JSON","items":"JSON",
-    "total_cents":"JSON","created_at":"JSON","paid_at":"DOUBLE"}}]') END AS o,
-  CASE WHEN k = 1 THEN from_json(body, '[{{"charge_id":"JSON","merchant_ref":"JSON","amount_cents":"JSON",
-    "status":"JSON","created_at":"JSON"}}]') END AS c,
-  CASE WHEN k = 2 THEN from_json(body, '[{{"order_id":"JSON","items":"JSON","total_cents":"JSON",
-    "received_at":"DOUBLE","deliveries":"DOUBLE"}}]') END AS t
- FROM (SELECT line, ends_with(line, ',')::INTEGER AS comma,
-   '[' || line || CASE WHEN ends_with(line, ',') THEN 'null]' ELSE ']' END AS body,
-   CASE WHEN starts_with(line, '{{"order_id":') AND contains(line, ',"key":') THEN 0
-        WHEN starts_with(line, '{{"charge_id":') THEN 1
-        WHEN starts_with(line, '{{"order_id":') THEN 2 ELSE 3 END AS k
-   FROM LINES))))
+FROM (PARSED))
 """
 
 _VIEWS = """
@@ -218,25 +227,32 @@ MEMORY_LIMIT = "768MB"   # DuckDB's own share of the audit's 1 GiB: past it, joi
 
 
 def _lines_of(path: Path) -> str:
-    return _LINES.format(path="'" + str(path).replace("'", "''") + "'")
+    return _LINES.format(path=_quote(path))
 
 
-def split_run(ledger_path: Path, reads_path: Path) -> Split | None:
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def split_run(ledger_path: Path, reads_path: Path, copy: Callable[[], Path | None] | None = None) -> Split | None:
     """The run's ledger and final reads split into suspect (Python objects) and clean (counts); None when this path
-    cannot vouch for the files (the caller audits them the usual way)."""
+    cannot vouch for the files (the caller audits them the usual way). `copy`: called once the ledger is read, the
+    final reads' columnar copy (the table r) matched to `reads_path` (readsdump.matching_copy) or None; loaded in
+    place of parsing the JSON (which is parsed after all when the copy cannot be read)."""
     try:
         with tempfile.TemporaryDirectory(prefix="dinerush-audit-") as spill:
-            return _split_in(ledger_path, reads_path, Path(spill))
+            return _split_in(ledger_path, reads_path, Path(spill), copy)
     except Exception as err:   # noqa: BLE001 — any failure here means: take the Python path, which reports it
         log.debug("columnar audit path not taken for %s: %s: %s", reads_path.parent, type(err).__name__, err)
         return None
 
 
-def _split_in(ledger_path: Path, reads_path: Path, spill: Path) -> Split | None:
+def _split_in(ledger_path: Path, reads_path: Path, spill: Path, copy: Callable[[], Path | None] | None) \
+        -> Split | None:
     con = _connect(spill)
     try:
         con.execute(_LEDGER.replace("LINES", _lines_of(ledger_path)))
-        con.execute(_READS.replace("LINES", _lines_of(reads_path)))
+        _read_reads(con, reads_path, copy() if copy is not None else None)
         con.execute(_VIEWS)
         reads_sizes = con.execute("SELECT size FROM r ORDER BY rowid").fetchnumpy()["size"]
         why = _layout_problem(con, reads_path, reads_sizes)
@@ -255,10 +271,28 @@ def _split_in(ledger_path: Path, reads_path: Path, spill: Path) -> Split | None:
                                       for c in ("orow", "crow", "trow")])
     finally:
         con.close()
-    entries = list(read_ledger(_lines(ledger_path, ledger_sizes, _but(ledger_sizes.size, ledger_clean))))
+    entries = list(read_ledger(lines_but(ledger_path, ledger_sizes, ledger_clean)))
     reads = FinalReads.from_lines(line.rstrip("\n")
-                                   for line in _lines(reads_path, reads_sizes, _but(reads_sizes.size, reads_clean)))
+                                   for line in lines_but(reads_path, reads_sizes, reads_clean))
     return Split(entries, reads, clean)
+
+
+def _read_reads(con, reads_path: Path, copy: Path | None) -> None:
+    """The table r: the columnar copy when one is given and readable, else parsed from the JSON lines."""
+    if copy is not None:
+        try:
+            con.execute("CREATE TABLE r AS SELECT * FROM read_parquet(" + _quote(copy) + ")")
+            return
+        except Exception as err:   # noqa: BLE001 — a damaged copy: parse the JSON it was made from
+            log.debug("final reads: columnar copy %s not readable (%s: %s); parsing the JSON", copy,
+                      type(err).__name__, err)
+            con.execute("DROP TABLE IF EXISTS r")
+    con.execute(reads_sql(_lines_of(reads_path)))
+
+
+def reads_sql(lines: str) -> str:
+    """The SQL creating the table r from `lines` (a relation of one VARCHAR column `line`, one row per line)."""
+    return READS.replace("PARSED", PARSE_READS.replace("LINES", lines))
 
 
 def _layout_problem(con, reads_path: Path, sizes: np.ndarray) -> str | None:
@@ -266,7 +300,7 @@ def _layout_problem(con, reads_path: Path, sizes: np.ndarray) -> str | None:
     at = con.execute("SELECT rowid FROM r WHERE k = 3 ORDER BY rowid").fetchnumpy()["rowid"].tolist()
     if len(at) != 10:
         return f"final reads not laid out as FinalReads.to_json writes them ({len(at)} lines that are not rows)"
-    texts = _lines(reads_path, sizes, _only(sizes.size, at))
+    texts = lines_only(reads_path, sizes, at)
     if texts[:6] != ['{"orders":[\n', "],\n", '"charges":[\n', "],\n", '"tickets":[\n', "],\n"] \
             or not texts[6].startswith('"backlog":') or not texts[7].startswith('"read_at":') \
             or not texts[8].startswith('"absent":[]') or texts[9].rstrip("\n") != "}":
@@ -315,31 +349,3 @@ def _whole(con) -> Whole:
                  order_retried=o_ret, order_extra_attempts=int(o_extra), payment_retried=p_ret,
                  payment_extra_attempts=int(p_extra), kitchen_redelivered_tickets=t_red,
                  kitchen_redeliveries=int(t_extra), first_started=float(first))
-
-
-def _but(n: int, rows) -> np.ndarray:
-    keep = np.ones(n, dtype=bool)
-    keep[np.asarray(rows, dtype=np.int64)] = False
-    return keep
-
-
-def _only(n: int, rows) -> np.ndarray:
-    return ~_but(n, rows)
-
-
-def _lines(path: Path, sizes: np.ndarray, keep: np.ndarray) -> list[str]:
-    """The lines of `path` where `keep`, read by their offsets (each row is one line: its byte length and a
-    newline; a file that does not add up to that, e.g. a blank line the reader skipped, raises ValueError)."""
-    sizes = np.asarray(sizes, dtype=np.int64)
-    ends = np.cumsum(sizes + 1)
-    if not (ends.size and path.stat().st_size in (ends[-1], ends[-1] - 1)):
-        raise ValueError(f"{path.name}: its lines are not the rows read")
-    picked = []
-    with open(path, "rb") as fp:
-        for start, size in zip((ends - sizes - 1)[keep].tolist(), sizes[keep].tolist()):
-            fp.seek(start)
-            raw = fp.read(size + 1)
-            if raw[size:] not in (b"\n", b""):
-                raise ValueError(f"{path.name}: its lines are not the rows read")
-            picked.append(raw.decode("utf-8"))
-    return picked

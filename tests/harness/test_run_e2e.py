@@ -12,6 +12,8 @@ import e2erun
 import pytest
 from e2erun import assert_caught, failing
 
+from harness.audit import readsdump
+
 pytestmark = pytest.mark.slow
 
 # defect → the checker that must fail (and on which system of record)
@@ -47,6 +49,12 @@ def test_the_correct_stack_passes_ci_gate(runs_root: Path) -> None:
     assert not (run_dir / "pg").exists()          # databases dropped, logs kept
     assert (run_dir / "logs" / "orders.log").exists()
     # a re-audit from the saved files alone reaches the same verdict
+    again = subprocess.run([sys.executable, "-m", "harness.cli", "audit", str(run_dir)], capture_output=True,
+                           text=True, timeout=120)
+    assert again.returncode == 0, again.stdout + again.stderr
+    # the final reads were saved with their columnar copy, and without it the re-audit reaches the same verdict
+    assert readsdump.matching_copy(run_dir / "final_reads.json") is not None
+    (run_dir / readsdump.COPY_NAME).unlink()
     again = subprocess.run([sys.executable, "-m", "harness.cli", "audit", str(run_dir)], capture_output=True,
                            text=True, timeout=120)
     assert again.returncode == 0, again.stdout + again.stderr

@@ -1,5 +1,5 @@
-"""A hand-built History written as a run folder (ledger.jsonl + meta, final_reads.json), and audited both ways:
-the columnar fast path and the pure-Python path, for tests that compare them."""
+"""A hand-built History written as a run folder (ledger.jsonl + meta, final_reads.json and, as a run writes it, its
+columnar copy), and audited both ways: the columnar fast path and the pure-Python path, for tests that compare them."""
 from __future__ import annotations
 
 import json
@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.audit import AuditOptions, AuditResult, Figures, audit, figures
+from harness.audit import readsdump
 from harness.audit.evidence import Evidence, evidence
 from harness.finish import Loaded, load_run
 from harness.report.kitchen import KitchenLags
@@ -16,13 +17,17 @@ from scenarios.ledger import write_entries
 from auditbuild import History
 
 
-def write_folder(run_dir: Path, h: History) -> Path:
+def write_folder(run_dir: Path, h: History, copy: bool = True) -> Path:
+    """`copy`: write the final reads as a run does (with the columnar copy), else as older runs did (JSON only)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     with open(run_dir / "ledger.jsonl", "w", encoding="utf-8") as fp:
         n = write_entries(fp, h.entries)
     (run_dir / "ledger.meta.json").write_text(json.dumps({"started": n, "written": n, "conserved": True,
                                                           "complete": True}))
-    (run_dir / "final_reads.json").write_text(h.reads.to_json())
+    if copy:
+        readsdump.save(run_dir, h.reads)
+    else:
+        (run_dir / "final_reads.json").write_text(h.reads.to_json())
     return run_dir
 
 

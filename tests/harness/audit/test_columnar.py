@@ -10,7 +10,7 @@ from auditbuild import CART, CART_TOTAL, DECLINED, FAIL, PAID, PENDING, PLACED, 
 from runfolder import audit_folder, write_folder
 
 from harness.audit import audit as run_audit
-from harness.audit import columnar
+from harness.audit import columnar, readsdump
 from harness.audit.columnar import split_run
 from harness.audit.history import Backlog
 from scenarios.ledger import Item
@@ -110,10 +110,12 @@ def random_history(seed: int, n: int = 80) -> History:
     return h
 
 
+@pytest.mark.parametrize("copy", [True, False], ids=["with the columnar copy", "JSON only"])
 @pytest.mark.parametrize("seed", range(60))
-def test_fast_path_audits_exactly_as_the_python_path(tmp_path, seed):
+def test_fast_path_audits_exactly_as_the_python_path(tmp_path, seed, copy):
     h = random_history(seed)
-    run_dir = write_folder(tmp_path / "run", h)
+    run_dir = write_folder(tmp_path / "run", h, copy=copy)
+    assert (readsdump.matching_copy(run_dir / "final_reads.json") is not None) == copy
     fast, slow = audit_folder(run_dir, h, fast=True), audit_folder(run_dir, h, fast=False)
     assert fast.loaded.clean is not None, "the fast path was not taken"
     assert fast.loaded.clean.intents > 0 and len(fast.loaded.entries) > 0    # it split: both parts are exercised
