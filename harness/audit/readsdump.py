@@ -10,6 +10,7 @@ foreign or damaged copy means: parse the JSON, as for run folders written before
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.atomic import atomic_replace
 from harness.audit.history import FinalReads
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,7 @@ def save(run_dir: Path, reads: FinalReads) -> None:
 def write_json(run_dir: Path, data: bytes) -> None:
     """final_reads.json, atomically; any columnar copy of an earlier dump is removed first (it no longer matches)."""
     _remove_copy(run_dir)
-    _atomic(run_dir / JSON_NAME, lambda tmp: tmp.write_bytes(data))
+    atomic_replace(run_dir / JSON_NAME, lambda tmp: tmp.write_bytes(data))
 
 
 def write_copy(run_dir: Path, text: str, size: int, digest: str) -> bool:
@@ -56,10 +58,10 @@ def write_copy(run_dir: Path, text: str, size: int, digest: str) -> bool:
     if "" in lines:
         return False
     try:
-        _atomic(run_dir / COPY_NAME, lambda tmp: _copy_to(tmp, lines))
+        atomic_replace(run_dir / COPY_NAME, functools.partial(_copy_to, lines=lines))
         del lines
         meta = _expected(size, digest) | {"copy_sha256": _file_digest(run_dir / COPY_NAME)}
-        _atomic(run_dir / META_NAME, lambda tmp: tmp.write_text(json.dumps(meta, indent=1)))
+        atomic_replace(run_dir / META_NAME, lambda tmp: tmp.write_text(json.dumps(meta, indent=1)))
     except Exception as err:   # noqa: BLE001 — the copy only saves time: the JSON alone is the whole record
         log.warning("final reads: columnar copy not written (%s: %s); the audit will parse the JSON",
                     type(err).__name__, err)
@@ -129,14 +131,3 @@ def _file_digest(path: Path) -> str:
 
 def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
-
-
-def _atomic(path: Path, write) -> None:
-    """`write(tmp)` then rename tmp onto `path`: a reader sees the old file or the whole new one, never a part."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -25,7 +25,7 @@ from harness.report.junit import build_junit
 from harness.report.model import FaultWindow, RunMeta
 from harness.report.slo import SLOResult, SLOStatus
 from harness.report.summary import build_summary, dumps, jsonable
-from harness.report.writer import atomic_write
+from harness.atomic import atomic_write
 
 PASS_C, FAIL_C, KNEE_C = "#0f9d58", "#d93025", "#f0b429"
 

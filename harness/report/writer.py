@@ -1,13 +1,12 @@
 """write_reports(): summary.json, junit.xml and report.html into the run folder, plus the exit code."""
 from __future__ import annotations
 
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from harness.atomic import atomic_write
 from harness.audit.figures import Figures
 from harness.audit.model import AuditResult
 from harness.errors import Exit
@@ -26,19 +25,6 @@ class Reports:
     summary_json: Path
     junit_xml: Path
     report_html: Path
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write via a temp file + rename, so a crash never leaves half a report."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fp:
-            fp.write(text)
-        os.chmod(tmp, 0o644)                 # mkstemp makes 0600; reports are for people and CI to read
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_reports(run_dir: Path, *, meta: RunMeta, audit: AuditResult | None, figures: Figures | None,
