@@ -14,6 +14,7 @@ Run: .venv/bin/python bench/audit_speed.py [N] [--keep] [--python] [--no-copy]  
 """
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -170,7 +171,7 @@ def write_run(run_dir: Path, ledger: list[LedgerEntry], reads: FinalReads, n_win
     return cost
 
 
-def audit_child(run_dir: Path) -> int:
+def audit_child(run_dir: Path, python: bool = False) -> int:
     """In a fresh process: audit the run folder as `dinerush audit RUN` does; one JSON line of figures."""
     from harness.audit.evidence import ScheduledFault, evidence
     from harness.finish import fault_windows, load_run
@@ -184,7 +185,7 @@ def audit_child(run_dir: Path) -> int:
 
     run = json.loads((run_dir / "run.json").read_text())
     stamps = json.loads((run_dir / "timeline.json").read_text())
-    loaded = load_run(run_dir, fast="--python" not in sys.argv)
+    loaded = load_run(run_dir, fast=not python)
     problems = loaded.problems
     lap()
     windows = fault_windows(stamps, run["load_started"])
@@ -217,12 +218,12 @@ def _vm_hwm() -> int:
         return next(int(line.split()[1]) * 1024 for line in fp if line.startswith("VmHWM:"))
 
 
-def measure(run_dir: Path) -> tuple[dict, float, float, int]:
+def measure(run_dir: Path, python: bool = False) -> tuple[dict, float, float, int]:
     """Run audit_child in a fresh interpreter; (its figures, wall s, CPU s, peak RSS bytes): times from its rusage,
     memory from its own VmHWM (rusage's ru_maxrss keeps the parent's high-water mark from before the exec)."""
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--audit-child", str(run_dir)]
-                            + (["--python"] if "--python" in sys.argv else []),
+                            + (["--python"] if python else []),
                             stdout=subprocess.PIPE, cwd=REPO)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -235,10 +236,18 @@ def measure(run_dir: Path) -> tuple[dict, float, float, int]:
 
 
 def main() -> int:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    if "--audit-child" in sys.argv:
-        return audit_child(Path(args[0]))
-    n = int(args[0]) if args else 1_000_000
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("n", nargs="?", type=int, default=1_000_000, help="intents (default 1,000,000)")
+    ap.add_argument("--keep", action="store_true", help="keep the run folder (to audit it again)")
+    ap.add_argument("--python", action="store_true", help="the pure-Python loaders instead of the columnar path")
+    ap.add_argument("--no-copy", action="store_true", help="no columnar copy of the final reads (as older runs)")
+    ap.add_argument("--audit-child", metavar="RUN_DIR", type=Path, help="only audit this kept folder, in-process")
+    args = ap.parse_args()
+    if args.audit_child is not None:
+        return audit_child(args.audit_child, args.python)
+    if args.n < 1:
+        ap.error("N must be 1 or more")
+    n = args.n
     t = time.perf_counter()
     ledger, reads, expect = build(n)
     print(f"built {len(ledger):,} intents, {len(reads.orders):,} orders, {len(reads.charges):,} charges, "
@@ -246,7 +255,7 @@ def main() -> int:
     run_dir = Path(tempfile.mkdtemp(prefix="dinerush-audit-bench-"))
     try:
         t = time.perf_counter()
-        cost = write_run(run_dir, ledger, reads, copy="--no-copy" not in sys.argv)
+        cost = write_run(run_dir, ledger, reads, copy=not args.no_copy)
         sizes = {p.name: p.stat().st_size for p in run_dir.iterdir()}
         print(f"wrote the run folder in {time.perf_counter() - t:.1f} s: ledger.jsonl "
               f"{sizes['ledger.jsonl'] / 1e6:.0f} MB, final_reads.json {sizes['final_reads.json'] / 1e6:.0f} MB"
@@ -257,10 +266,10 @@ def main() -> int:
                                                 f"{cost['copy CPU']:.2f} s CPU (moved there from every audit)"
                                                 if "copy wall" in cost else ""))
         del ledger, reads
-        got, wall, cpu, rss = measure(run_dir)
+        got, wall, cpu, rss = measure(run_dir, args.python)
         copied = readsdump.matching_copy(run_dir / "final_reads.json") is not None
     finally:
-        if "--keep" in sys.argv:
+        if args.keep:
             print(f"kept {run_dir}")
         else:
             shutil.rmtree(run_dir, ignore_errors=True)
