@@ -90,6 +90,7 @@ def main() -> int:
     ap.add_argument("--window", type=float, default=20.0)
     ap.add_argument("--rounds", type=int, default=1, help="bare/diner pairs per target")
     ap.add_argument("--keep", action="store_true", help="keep the run folder (logs, ledgers, CSVs)")
+    ap.add_argument("--aa", action="store_true", help="A/A check: both sides bare (the spread is the method's noise)")
     args = ap.parse_args()
     if not (1 <= args.users <= 500 and 1 <= args.rounds <= 5 and 1 <= args.window <= 300 and args.warmup >= 0):
         ap.error("--users 1..500, --rounds 1..5, --window 1..300 s, --warmup >= 0")
@@ -109,6 +110,8 @@ def main() -> int:
                 "diner": dict(label=f"{target}-diner-{i}", env={SIDE_ENV: "diner"}, user_classes=("DineIn",),
                               extra=diner_flags + ("--dinerush-ledger", str(run_dir / f"{target}-ledger-{i}.jsonl"))),
             }
+            if args.aa:
+                sides["diner"] = dict(label=f"{target}-bare2-{i}", env={SIDE_ENV: "bare"})
             # one after the other, each with a core to itself; the first side alternates so a drift evens out
             order = ("bare", "diner") if i % 2 == 0 else ("diner", "bare")
             got = {side: run_locust(sides[side].pop("label"), me, host, run_dir, **sides[side], **common)
