@@ -1,7 +1,7 @@
 """Load-generation cost: a dinerush diner (DineIn) vs a bare Locust FastHttpUser doing the same requests.
 
     .venv/bin/python bench/diner_overhead.py [--target canned|stack|both] [--users 20] [--warmup 5] [--window 20]
-                                             [--slice 2] [--settle 0.5] [--rounds 1] [--aa] [--keep]
+                                             [--slice 1] [--settle 0.3] [--rounds 1] [--aa] [--keep]
 
 Each round starts one headless Locust process per side, against the same endpoint: GET /menu, POST /orders
 (Idempotency-Key + JSON body), POST /orders/{id}/pay, and 1 in 4 a GET /orders/{id}. The diner adds what
@@ -123,8 +123,8 @@ def main() -> int:
     ap.add_argument("--stack-users", type=int, default=10)
     ap.add_argument("--warmup", type=float, default=5.0, help="seconds each side runs alone before the windows")
     ap.add_argument("--window", type=float, default=20.0, help="measured seconds per side per round")
-    ap.add_argument("--slice", type=float, default=2.0, help="seconds of one window (a pair is one window per side)")
-    ap.add_argument("--settle", type=float, default=0.5, help="seconds after SIGCONT before a window starts")
+    ap.add_argument("--slice", type=float, default=1.0, help="seconds of one window (a pair is one window per side)")
+    ap.add_argument("--settle", type=float, default=0.3, help="seconds after SIGCONT before a window starts")
     ap.add_argument("--rounds", type=int, default=1, help="rounds per target (fresh processes each)")
     ap.add_argument("--keep", action="store_true", help="keep the run folder (logs, ledgers, probe files)")
     ap.add_argument("--aa", action="store_true", help="A/A check: both sides bare (the spread is the method's noise)")
