@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 
 import pytest
@@ -102,6 +103,13 @@ def test_answer_of_reads_json_objects_only():
     assert answer_of(FakeResponse(200, b"\xff\xfe{")) == Answer(200)
     assert answer_of(FakeResponse(204)) == Answer(204)
     assert answer_of(FakeResponse(0, error=ConnectionResetError())) == Answer(None, None, "connection reset")
+
+
+def test_answer_of_reads_what_orjson_refuses_as_json_does():
+    big = answer_of(FakeResponse(200, b'{"n": 123456789012345678901234567890, "status": "PAID"}'))
+    assert big.body["n"] == pytest.approx(1.2345678901234568e29) and big.body["status"] == "PAID"  # orjson: a float
+    nan = answer_of(FakeResponse(200, b'{"total": NaN, "status": "PAID"}'))
+    assert nan.body is not None and math.isnan(nan.body["total"]) and nan.body["status"] == "PAID"
 
 
 MENU = {"dishes": [{"id": "D01", "name": "Mapo tofu", "price_cents": 1800, "sold_out": False}]}
