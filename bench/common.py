@@ -80,7 +80,8 @@ class LocustSide:
                 "-u", str(self.users), "-r", str(self.users), "-t", f"{int(self.run_time)}s", "--stop-timeout", "2",
                 "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0", *self.extra,
                 *self.user_classes]
-        env = {**os.environ, **self.env, PROBE_ENV: str(self.probe), "PYTHONPATH": str(REPO)}
+        # one hash seed for every side and round: str hashing (dict and set layouts) is then no per-process lottery
+        env = {**os.environ, "PYTHONHASHSEED": "0", **self.env, PROBE_ENV: str(self.probe), "PYTHONPATH": str(REPO)}
         self.child = Child(f"locust-{self.label}", argv, self.run_dir / f"{self.label}.log", env=env, cwd=REPO).start()
         return self
 

@@ -10,7 +10,6 @@ import socket
 from dataclasses import dataclass
 
 import gevent
-import orjson
 
 from scenarios.data import Menu
 from scenarios.ledger import Told
@@ -64,10 +63,7 @@ def failure_of(resp) -> str | None:
 def answer_of(resp) -> Answer:
     """A Locust FastResponse (status_code, content, error) as an `Answer` (status None: no HTTP answer).
 
-    The body is parsed as UTF-8 JSON (what JSON is), skipping `resp.json()`'s charset lookup in the headers, by
-    orjson (a third of json's cost, once per answer inside the load generator); what orjson refuses (NaN,
-    Infinity) gets json's reading. One difference from json: orjson reads an integer past 64 bits as a float
-    (no field a diner reads is a number: order ids and statuses are strings)."""
+    The body is decoded as UTF-8 (what JSON is), skipping `resp.json()`'s charset lookup in the headers."""
     status = resp.status_code or None
     if status is None:
         return Answer(None, None, transport_error(getattr(resp, "error", None)))
@@ -75,13 +71,8 @@ def answer_of(resp) -> Answer:
     if not content:
         return Answer(status)
     try:
-        body = orjson.loads(content)
-    except orjson.JSONDecodeError:
-        try:
-            body = _JSON.decode(content.decode())
-        except (ValueError, TypeError):  # UnicodeDecodeError is a ValueError
-            body = None
-    except TypeError:  # not bytes/str: no body
+        body = _JSON.decode(content.decode())
+    except (ValueError, TypeError):  # UnicodeDecodeError is a ValueError
         body = None
     return Answer(status, body if isinstance(body, dict) else None, None)
 
