@@ -1,9 +1,10 @@
 """Load-generation cost: a dinerush diner (DineIn) vs a bare Locust FastHttpUser doing the same requests.
 
     .venv/bin/python bench/diner_overhead.py [--target canned|stack|both] [--users 20] [--warmup 5] [--window 20]
-                                             [--slice 1] [--settle 0.3] [--rounds 1] [--aa] [--keep]
+                                             [--slice 1] [--settle 0.3] [--procs 2] [--rounds 1] [--aa] [--keep]
 
-Each round starts one headless Locust process per side, against the same endpoint: GET /menu, POST /orders
+Each round starts one headless Locust process per side (`--procs` times in turn: fresh processes, so one
+process's layout luck weighs less), against the same endpoint: GET /menu, POST /orders
 (Idempotency-Key + JSON body), POST /orders/{id}/pay, and 1 in 4 a GET /orders/{id}. The diner adds what
 dinerush is for: Faker data, retry verdicts, the journey and its ledger entry (written to a JSON-lines file).
 Stale-menu and declined-card rates are 0 so both sides send the same requests. Only one side runs at a
@@ -125,16 +126,20 @@ def main() -> int:
     ap.add_argument("--window", type=float, default=20.0, help="measured seconds per side per round")
     ap.add_argument("--slice", type=float, default=1.0, help="seconds of one window (a pair is one window per side)")
     ap.add_argument("--settle", type=float, default=0.3, help="seconds after SIGCONT before a window starts")
-    ap.add_argument("--rounds", type=int, default=1, help="rounds per target (fresh processes each)")
+    ap.add_argument("--rounds", type=int, default=1, help="rounds per target")
+    ap.add_argument("--procs", type=int, default=2,
+                    help="fresh pairs of Locust processes per round, the round's window pairs split between them")
     ap.add_argument("--keep", action="store_true", help="keep the run folder (logs, ledgers, probe files)")
     ap.add_argument("--aa", action="store_true", help="A/A check: both sides bare (the spread is the method's noise)")
     args = ap.parse_args()
     if not (1 <= args.users <= 500 and 1 <= args.rounds <= 5 and 1 <= args.window <= 300 and args.warmup >= 0
-            and 0.5 <= args.slice <= args.window and 0 <= args.settle <= 10):
+            and 0.5 <= args.slice <= args.window and 0 <= args.settle <= 10 and 1 <= args.procs <= 5):
         ap.error("--users 1..500, --rounds 1..5, --window 1..300 s, --warmup >= 0, --slice 0.5 s..--window, "
-                 "--settle 0..10 s")
+                 "--settle 0..10 s, --procs 1..5")
     sigterm_as_exit()
     pairs = max(1, round(args.window / args.slice))
+    per_procs = max(1, round(pairs / args.procs))   # window pairs per pair of processes
+    pairs = per_procs * args.procs
     me = Path(__file__).resolve()
     run_dir = Path(tempfile.mkdtemp(prefix="dinerush-bench-"))
     run_dir.chmod(0o755)  # the postgres and rabbitmq users must enter it
@@ -146,21 +151,25 @@ def main() -> int:
     def rounds(target: str, host: str, users: int) -> list:
         out = []
         for i in range(args.rounds):
-            common = dict(locustfile=me, host=host, run_dir=run_dir, users=users, run_time=run_time)
-            sides = {base: LocustSide(f"{target}-{base}-{i}", env={SIDE_ENV: "bare"}, **common)}
-            if args.aa:
-                sides[other] = LocustSide(f"{target}-{other}-{i}", env={SIDE_ENV: "bare"}, **common)
-            else:
-                sides[other] = LocustSide(
-                    f"{target}-{other}-{i}", env={SIDE_ENV: "diner"}, user_classes=("DineIn",),
-                    extra=diner_flags + ("--dinerush-ledger", str(run_dir / f"{target}-ledger-{i}.jsonl")), **common)
-            first = base if i % 2 == 0 else other   # which side opens the schedule alternates by round too
-            try:
-                windows = interleaved_round(sides, first, pairs, args.warmup, args.settle, args.slice)
-            finally:
-                for side in sides.values():
-                    side.stop()
-            out.append((first, summarize(windows, other, base)))
+            windows = []
+            for k in range(args.procs):   # fresh processes: each pair of them has its own layout luck
+                tag = f"{i}-{k}"
+                common = dict(locustfile=me, host=host, run_dir=run_dir, users=users, run_time=run_time)
+                sides = {base: LocustSide(f"{target}-{base}-{tag}", env={SIDE_ENV: "bare"}, **common)}
+                if args.aa:
+                    sides[other] = LocustSide(f"{target}-{other}-{tag}", env={SIDE_ENV: "bare"}, **common)
+                else:
+                    sides[other] = LocustSide(
+                        f"{target}-{other}-{tag}", env={SIDE_ENV: "diner"}, user_classes=("DineIn",),
+                        extra=diner_flags + ("--dinerush-ledger", str(run_dir / f"{target}-ledger-{tag}.jsonl")),
+                        **common)
+                first = base if (i + k) % 2 == 0 else other   # which side opens the schedule alternates too
+                try:
+                    windows += interleaved_round(sides, first, per_procs, args.warmup, args.settle, args.slice)
+                finally:
+                    for side in sides.values():
+                        side.stop()
+            out.append((base if i % 2 == 0 else other, summarize(windows, other, base)))
         return out
 
     results: dict[str, list] = {}
@@ -183,9 +192,10 @@ def main() -> int:
         else:
             print(f"run folder kept: {run_dir}")
     what = "bare vs bare (A/A)" if args.aa else "DineIn vs bare FastHttpUser"
-    print(f"diner overhead: {what}, one Locust process each, only one running at a time, interleaved in "
-          f"{pairs} pairs of {args.slice:g} s windows (A B B A ..., {args.settle:g} s settle after each resume) "
-          f"after {args.warmup:g} s warm-up each ({os.cpu_count()} cores, {time.monotonic() - t0:.0f} s in all)")
+    print(f"diner overhead: {what}, one Locust process per side, only one running at a time, interleaved in "
+          f"{pairs} pairs of {args.slice:g} s windows per round (A B B A ..., {args.settle:g} s settle after each "
+          f"resume) over {args.procs} fresh process pair(s) per round, each side warmed up {args.warmup:g} s "
+          f"({os.cpu_count()} cores, {time.monotonic() - t0:.0f} s in all)")
     worst = None
     for target, got in results.items():
         users = args.users if target == "canned" else args.stack_users

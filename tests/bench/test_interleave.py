@@ -71,3 +71,13 @@ def test_pooled_adds_up_one_sides_windows_only() -> None:
 def test_spread_is_max_minus_min() -> None:
     assert spread([0.05, 0.09, 0.062]) == pytest.approx(0.04)
     assert spread([0.07]) == 0.0
+
+
+def test_a_round_over_two_process_pairs_is_the_median_of_all_their_pairs() -> None:
+    """--procs 2: each process pair's windows follow its own schedule; the round pools their pairs. A process pair
+    whose diner drew a dear layout (+12%) and one whose drew a cheap one (+4%) meet in the middle."""
+    dear = [win(s, 1.12 if s == "diner" else 1.0, 4000) for s in schedule(2, "bare", "diner")]
+    cheap = [win(s, 1.04 if s == "diner" else 1.0, 4000) for s in schedule(2, "diner", "bare")]
+    r = summarize(dear + cheap, "diner", "bare")
+    assert r.ratios == (pytest.approx(1.12),) * 2 + (pytest.approx(1.04),) * 2
+    assert r.overhead == pytest.approx(0.08)
