@@ -1,11 +1,11 @@
-"""Shared bench helpers: a canned-JSON HTTP server, an in-process CPU/request meter for Locust, and a
-bounded Locust child process. Everything binds or targets 127.0.0.1 only and is stopped by pid.
+"""Shared bench helpers: a canned-JSON HTTP server, an in-process CPU/request probe for Locust, and a
+bounded Locust child process that can be paused. Everything binds or targets 127.0.0.1 only and is stopped by pid.
 
     .venv/bin/python bench/common.py canned-server PORT   # what CannedServer starts (one process)
 
-The meter runs inside the measured Locust process: after a warm-up it samples (monotonic time,
-the process's user+system CPU seconds from os.times(), Locust's total request count) and samples
-again `window` seconds later, so requests and CPU come from the very same interval.
+The probe runs inside the measured Locust process: on SIGUSR1 it appends (monotonic time, the process's
+CPU seconds from time.process_time(), Locust's request and failure counts) to a file, so requests and CPU
+of a window come from the very same two instants.
 """
 from __future__ import annotations
 
@@ -16,125 +16,104 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench.interleave import Sample  # noqa: E402
 from harness.runtime.procs import LOOPBACK, Child, free_port, port_open  # noqa: E402
 
-METER_ENV = "DINERUSH_BENCH_METER"        # path of the JSON the meter writes
-WARMUP_ENV = "DINERUSH_BENCH_WARMUP"
-WINDOW_ENV = "DINERUSH_BENCH_WINDOW"
+PROBE_ENV = "DINERUSH_BENCH_PROBE"        # path of the JSON-lines file the in-process probe appends samples to
 
 
-# ---- the measured interval ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Sample:
-    t: float         # time.monotonic()
-    cpu: float       # user + system CPU seconds of the Locust process
-    requests: int
-    failures: int
-
-
-@dataclass(frozen=True)
-class Measured:
-    """What one Locust process did over the meter's window."""
-
-    label: str
-    start: Sample
-    end: Sample
-
-    @property
-    def wall(self) -> float:
-        return self.end.t - self.start.t
-
-    @property
-    def cpu(self) -> float:
-        return self.end.cpu - self.start.cpu
-
-    @property
-    def requests(self) -> int:
-        return self.end.requests - self.start.requests
-
-    @property
-    def failures(self) -> int:
-        return self.end.failures - self.start.failures
-
-    @property
-    def per_cpu_second(self) -> float:
-        return self.requests / self.cpu if self.cpu > 0 else float("nan")
-
-    @property
-    def cpu_us_per_request(self) -> float:
-        return 1e6 * self.cpu / self.requests if self.requests else float("nan")
-
-    def line(self) -> str:
-        return (f"  {self.label:<8} {self.requests:7d} requests ({self.failures} failed) in {self.wall:5.1f} s "
-                f"= {self.requests / self.wall:7.1f} req/s | Locust CPU {self.cpu:6.2f} s "
-                f"({100 * self.cpu / self.wall:3.0f}% of a core) | {self.per_cpu_second:7.0f} req per CPU-s "
-                f"| {self.cpu_us_per_request:6.0f} us CPU/request")
-
-
-def install_meter(events) -> None:
-    """In a locustfile: when DINERUSH_BENCH_METER is set, measure one window and write it there as JSON."""
-    out = os.environ.get(METER_ENV)
+# ---- a Locust process that can be paused and asked for a sample ---------------------------------------------
+def install_probe(events) -> None:
+    """In a locustfile: when DINERUSH_BENCH_PROBE names a file, append a sample line to it at test start (the
+    "ready" line) and each time the process gets SIGUSR1 — so the bench reads CPU and requests at one instant."""
+    out = os.environ.get(PROBE_ENV)
     if not out:
         return
-    warmup, window = float(os.environ.get(WARMUP_ENV, "5")), float(os.environ.get(WINDOW_ENV, "20"))
 
     import gevent
 
-    def sample(environment) -> dict:
-        t = os.times()
+    def write(environment) -> None:
         total = environment.stats.total
-        return {"t": time.monotonic(), "cpu": t.user + t.system,
-                "requests": total.num_requests, "failures": total.num_failures}
+        line = json.dumps({"t": time.monotonic(), "cpu": time.process_time(),
+                           "requests": total.num_requests, "failures": total.num_failures})
+        with open(out, "a") as f:
+            f.write(line + "\n")
 
     @events.test_start.add_listener
     def _start(environment, **_kw) -> None:
-        def measure() -> None:
-            gevent.sleep(warmup)
-            a = sample(environment)
-            gevent.sleep(window)
-            b = sample(environment)
-            Path(out).write_text(json.dumps({"start": a, "end": b}))
-        gevent.spawn(measure)
+        gevent.signal_handler(signal.SIGUSR1, write, environment)
+        write(environment)
 
 
-def read_meter(path: Path, label: str) -> Measured:
-    try:
-        d = json.loads(path.read_text())
-    except (OSError, ValueError):
-        raise RuntimeError(f"{label}: the Locust process wrote no measurement ({path}); see its log") from None
-    return Measured(label, Sample(**d["start"]), Sample(**d["end"]))
+@dataclass
+class LocustSide:
+    """One headless Locust process (one side of the comparison), bounded by --run-time and stopped by pid,
+    that the bench pauses (SIGSTOP), resumes (SIGCONT) and samples (SIGUSR1 → a line in its probe file)."""
 
+    label: str
+    locustfile: Path
+    host: str
+    run_dir: Path
+    users: int
+    run_time: float
+    env: dict[str, str] = field(default_factory=dict)
+    user_classes: tuple[str, ...] = ()
+    extra: tuple[str, ...] = ()
+    child: Child | None = None
 
-def run_locust(label: str, locustfile: Path, host: str, run_dir: Path, *, users: int, warmup: float,
-               window: float, user_classes: tuple[str, ...] = (), extra: tuple[str, ...] = (),
-               env: dict[str, str] | None = None) -> Measured:
-    """One headless Locust process, bounded by --run-time (and a hard deadline), measured by the meter."""
-    if not host.startswith(f"http://{LOOPBACK}:"):
-        raise ValueError(f"bench targets {LOOPBACK} only, not {host}")
-    meter = run_dir / f"{label}.meter.json"
-    meter.unlink(missing_ok=True)
-    run_time = int(warmup + window + 3)
-    argv = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--host", host,
-            "-u", str(users), "-r", str(users), "-t", f"{run_time}s", "--stop-timeout", "2",
-            "--csv", str(run_dir / label), "--only-summary", "--loglevel", "WARNING",
-            "--exit-code-on-error", "0", *extra, *user_classes]
-    child_env = {**os.environ, **(env or {}), METER_ENV: str(meter), WARMUP_ENV: str(warmup),
-                 WINDOW_ENV: str(window), "PYTHONPATH": str(REPO)}
-    child = Child(f"locust-{label}", argv, run_dir / f"{label}.log", env=child_env, cwd=REPO).start()
-    try:
-        child.proc.wait(run_time + 30)
-    except Exception:  # noqa: BLE001 - over the deadline: stopped below
-        pass
-    finally:
-        child.stop(timeout=10, sig=signal.SIGTERM)
-    return read_meter(meter, label)
+    @property
+    def probe(self) -> Path:
+        return self.run_dir / f"{self.label}.probe.jsonl"
+
+    def start(self) -> "LocustSide":
+        if not self.host.startswith(f"http://{LOOPBACK}:"):
+            raise ValueError(f"bench targets {LOOPBACK} only, not {self.host}")
+        self.probe.unlink(missing_ok=True)
+        argv = [sys.executable, "-m", "locust", "-f", str(self.locustfile), "--headless", "--host", self.host,
+                "-u", str(self.users), "-r", str(self.users), "-t", f"{int(self.run_time)}s", "--stop-timeout", "2",
+                "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0", *self.extra,
+                *self.user_classes]
+        # no fixed PYTHONHASHSEED: with one (0) an A/A run read +3.9/+3.5/+3.4% — a layout bias of each process (its
+        # environment and argv differ) that stays put; random seeds per process turn it into round-to-round noise
+        env = {**os.environ, **self.env, PROBE_ENV: str(self.probe), "PYTHONPATH": str(REPO)}
+        self.child = Child(f"locust-{self.label}", argv, self.run_dir / f"{self.label}.log", env=env, cwd=REPO).start()
+        return self
+
+    def _lines(self) -> list[str]:
+        try:
+            return self.probe.read_text().splitlines()
+        except FileNotFoundError:
+            return []
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until the probe is installed (its first line): SIGUSR1 before that would end the process."""
+        self.child.wait_until(lambda: len(self._lines()) >= 1, timeout, "ready (probe installed)")
+
+    def sample(self, timeout: float = 10.0) -> Sample:
+        """Ask the running process for a sample and wait for it."""
+        n = len(self._lines())
+        os.kill(self.child.pid, signal.SIGUSR1)
+        self.child.wait_until(lambda: len(self._lines()) > n, timeout, "answering a sample request")
+        return Sample(**json.loads(self._lines()[n]))
+
+    def pause(self, timeout: float = 10.0) -> None:
+        """SIGSTOP, and wait until the kernel shows it stopped, so the two sides never overlap."""
+        os.kill(self.child.pid, signal.SIGSTOP)
+        self.child.wait_until(lambda: self.child.state() in ("T", "t"), timeout, "stopped (SIGSTOP)")
+
+    def resume(self) -> None:
+        os.kill(self.child.pid, signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.child is not None:
+            self.child.stop(timeout=10, sig=signal.SIGTERM)
 
 
 # ---- a server that costs (almost) nothing ---------------------------------------------------------------------

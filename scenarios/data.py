@@ -59,11 +59,13 @@ class Menu:
     # derived once (a menu is immutable): the dishes split by availability, and each dish's cart lines
     _available: tuple[Dish, ...] = field(init=False, repr=False, compare=False)
     _sold_out: tuple[Dish, ...] = field(init=False, repr=False, compare=False)
+    _sold_out_ids: frozenset[str] = field(init=False, repr=False, compare=False)
     _items: dict[tuple[str, int], Item] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_available", tuple(d for d in self.dishes if not d.sold_out))
         object.__setattr__(self, "_sold_out", tuple(d for d in self.dishes if d.sold_out))
+        object.__setattr__(self, "_sold_out_ids", frozenset(d.id for d in self._sold_out))
         object.__setattr__(self, "_items", {})
 
     def available(self) -> tuple[Dish, ...]:
@@ -71,6 +73,9 @@ class Menu:
 
     def sold_out(self) -> tuple[Dish, ...]:
         return self._sold_out
+
+    def sold_out_ids(self) -> frozenset[str]:
+        return self._sold_out_ids
 
     def item(self, dish: Dish, qty: int) -> Item:
         """The cart line `qty` x `dish` at the menu's price (made once per dish and qty: Items are immutable)."""
@@ -220,6 +225,6 @@ class DinerFactory:
 
 def made_invalid(menu: Menu, items: tuple[Item, ...], card: str) -> tuple[Invalid, ...]:
     """What in this cart and card dinerush made invalid on purpose: a dish the menu shows sold out, tok_declined."""
-    sold = menu.sold_out()
-    stale = bool(sold) and any(i.dish_id == d.id for i in items for d in sold)
+    sold = menu.sold_out_ids()
+    stale = bool(sold) and not sold.isdisjoint([i.dish_id for i in items])
     return ((Invalid.STALE_MENU,) if stale else ()) + ((Invalid.DECLINED_CARD,) if card == "tok_declined" else ())

@@ -24,6 +24,11 @@ from scenarios.http import Http
 from harness.runtime.procs import free_port
 
 def app(environ, start):
+    if environ["PATH_INFO"] == "/echo":   # what the server got: the body as sent, and the JSON headers
+        raw = environ["wsgi.input"].read()
+        start("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps({"raw": raw.decode(), "ct": environ.get("CONTENT_TYPE"), "accept": environ.get("HTTP_ACCEPT"),
+                            "key": environ.get("HTTP_IDEMPOTENCY_KEY")}).encode()]
     code = environ["PATH_INFO"].strip("/")
     start(f"{code} X", [("Content-Type", "application/json")])
     return [json.dumps({"status": "PAID", "code": int(code)}).encode()]
@@ -43,6 +48,10 @@ for base in (f"http://127.0.0.1:{server.server_port}", f"http://127.0.0.1:{free_
         out[f"{base.rsplit(':', 1)[1] == str(server.server_port)}-{code}"] = [a.status, a.body, a.error]
     out["send"] = http.send("GET", "/201", "send").status_code
 out["seen"] = seen
+echo = Http(FastHttpSession(f"http://127.0.0.1:{server.server_port}", request_event=EventHook(), user=None,
+                            max_retries=0, network_timeout=5, connection_timeout=5))
+out["echo"] = echo.call("POST", "/echo", "echo", json={"note": "少辣", "qty": 2}, headers={"Idempotency-Key": "k1"}).body
+out["echo_fallback"] = echo.call("POST", "/echo", "echo", json={1: "x"}).body    # orjson refuses an int key
 print(json.dumps(out))
 server.stop()
 '''
@@ -61,3 +70,14 @@ def test_definite_answers_are_successes_and_the_rest_failures_named_as_the_ledge
     assert out["True-404"] == [404, {"status": "PAID", "code": 404}, None]
     assert out["True-503"] == [503, {"status": "PAID", "code": 503}, None]
     assert out["False-201"] == [None, None, "connection refused"]
+
+
+def test_json_bodies_arrive_as_json_with_the_headers_locust_json_sets():
+    r = subprocess.run([sys.executable, "-c", CHILD], cwd=REPO, capture_output=True, text=True, timeout=60,
+                       env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    echo, fallback = out["echo"], out["echo_fallback"]
+    assert json.loads(echo["raw"]) == {"note": "少辣", "qty": 2}
+    assert (echo["ct"], echo["accept"], echo["key"]) == ("application/json", "application/json", "k1")
+    assert json.loads(fallback["raw"]) == {"1": "x"} and fallback["ct"] == "application/json"
