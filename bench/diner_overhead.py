@@ -26,8 +26,13 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+if TYPE_CHECKING:
+    from bench.common import LocustSide
+    from bench.interleave import Window
 
 TARGET_OVERHEAD = 0.10   # issue 16: <= 10% in every round
 SIDE_ENV = "DINERUSH_BENCH_SIDE"

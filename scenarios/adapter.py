@@ -13,13 +13,16 @@ import importlib
 import importlib.util
 import sys
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from scenarios.adapters import REFERENCE
 from scenarios.data import Intent, Menu
 from scenarios.ledger import Told
 from scenarios.outcome import Answer, Reading, no_answer_or_5xx
 from scenarios.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from scenarios.http import Http
 
 __all__ = ["Answer", "DinerAdapter", "Menu", "Intent", "Reading", "Told", "load_class", "place_retry", "unsure",
            "REFERENCE"]
