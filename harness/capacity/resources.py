@@ -151,7 +151,8 @@ class DbWaits:
 
 
 CORE_BUSY_PCT = 85.0     # a single-threaded process at this share of a core is saturated
-MACHINE_BUSY = 0.90      # all processes together at this share of every core: the machine is the limit
+MACHINE_BUSY = 0.85      # all processes at this share of every core: the machine is the limit (a closed loop of
+                         # blocking processes tops out near 90% on 2 cores, measured: never 100%)
 
 
 @dataclass(frozen=True)

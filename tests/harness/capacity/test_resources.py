@@ -78,3 +78,10 @@ def test_trees_take_every_descendant_of_the_roots_found_and_skip_gone_roots() ->
              20: ProcStat(1, 4.0, 9)}
     assert trees(table, {"pg": [10], "pair": [11, 20], "gone": [99]}) == \
         {"pg": {10, 11, 12}, "pair": {11, 20}, "gone": set()}
+
+
+def test_a_machine_at_the_busy_share_a_saturated_closed_loop_reaches_is_named():
+    """Measured here at the knee: the stack's processes kept 2 cores 89–90% busy, never 100%."""
+    lim = limiting(step({"orders": 52.0, "toxiproxy": 35.0, "postgres": 22.0, "gateway": 22.0, "locust": 26.0},
+                        machine_busy_pct=89.3))
+    assert lim.what == "machine" and "2 cores are 89% busy" in lim.sentence
