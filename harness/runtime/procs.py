@@ -4,6 +4,7 @@ from __future__ import annotations
 import ctypes
 import os
 import pwd
+import random
 import signal
 import socket
 import subprocess
@@ -17,8 +18,29 @@ LOOPBACK = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
 
 
+def _ephemeral_low() -> int:
+    """The lowest port the kernel hands out as an outgoing connection's local port (32768 by default)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    """A port the kernel says is free on 127.0.0.1 now."""
+    """A port free on 127.0.0.1 now, below the kernel's ephemeral range: a server started later binds it, and in the
+    meantime any outgoing connection on the machine may take a port of that range as its local port (seen: a
+    gateway container's bind failed with "address already in use"). Falls back to the kernel's choice."""
+    top = _ephemeral_low() - 1
+    bottom = max(1024, top - 12_000)
+    for _ in range(100):
+        port = random.randint(bottom, top) if top > bottom else 0
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((LOOPBACK, port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((LOOPBACK, 0))
         return s.getsockname()[1]

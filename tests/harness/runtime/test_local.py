@@ -171,3 +171,16 @@ def test_direct_wiring_skips_every_proxy_and_still_serves_an_order(run_dir: Path
         assert f":{real['payment_notify']}/payments/notify" in argv["gateway"]
         assert f":{real['kitchen_consume']}/" in argv["kitchen"] and f":{real['kitchen_db']}/kitchen" in argv["kitchen"]
         assert probe(e.orders_api_url, e.kitchen_url, timeout=20).order_id
+
+
+def test_free_ports_are_bindable_and_below_the_ephemeral_range():
+    """A port chosen now and bound later by a child must not come from the range outgoing connections draw from."""
+    import socket
+
+    from harness.runtime.procs import _ephemeral_low, free_port
+
+    for _ in range(20):
+        port = free_port()
+        assert 1024 <= port < _ephemeral_low()
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))
