@@ -210,7 +210,7 @@ class Split:
     clean: CleanPart
 
 
-def _connect(spill: Path):
+def connect(spill: Path):
     """An in-memory DuckDB spilling past MEMORY_LIMIT to `spill` (its tables are not compressed: compressing them
     cost ~3 of 18 s CPU at 1M intents for ~80 MiB of peak memory)."""
     import duckdb   # imported here: only the fast path needs it
@@ -227,10 +227,11 @@ MEMORY_LIMIT = "768MB"   # DuckDB's own share of the audit's 1 GiB: past it, joi
 
 
 def _lines_of(path: Path) -> str:
-    return _LINES.format(path=_quote(path))
+    return _LINES.format(path=quote(path))
 
 
-def _quote(path: Path) -> str:
+def quote(path: Path) -> str:
+    """`path` as an SQL string literal."""
     return "'" + str(path).replace("'", "''") + "'"
 
 
@@ -249,7 +250,7 @@ def split_run(ledger_path: Path, reads_path: Path, copy: Callable[[], Path | Non
 
 def _split_in(ledger_path: Path, reads_path: Path, spill: Path, copy: Callable[[], Path | None] | None) \
         -> Split | None:
-    con = _connect(spill)
+    con = connect(spill)
     try:
         con.execute(_LEDGER.replace("LINES", _lines_of(ledger_path)))
         _read_reads(con, reads_path, copy() if copy is not None else None)
@@ -281,7 +282,7 @@ def _read_reads(con, reads_path: Path, copy: Path | None) -> None:
     """The table r: the columnar copy when one is given and readable, else parsed from the JSON lines."""
     if copy is not None:
         try:
-            con.execute("CREATE TABLE r AS SELECT * FROM read_parquet(" + _quote(copy) + ")")
+            con.execute("CREATE TABLE r AS SELECT * FROM read_parquet(" + quote(copy) + ")")
             return
         except Exception as err:   # noqa: BLE001 — a damaged copy: parse the JSON it was made from
             log.debug("final reads: columnar copy %s not readable (%s: %s); parsing the JSON", copy,

@@ -93,11 +93,11 @@ def _copy_to(tmp: Path, lines: list[str]) -> None:
     from harness.audit import columnar
 
     with tempfile.TemporaryDirectory(prefix="dinerush-reads-") as spill:
-        con = columnar._connect(Path(spill))
+        con = columnar.connect(Path(spill))
         try:
             con.register("dump", {"line": np.array(lines, dtype=object)})   # scanned in order (insertion order kept)
             con.execute(columnar.reads_sql("dump"))
-            con.execute(f"COPY r TO {_quote(tmp)} (FORMAT parquet)")
+            con.execute(f"COPY r TO {columnar.quote(tmp)} (FORMAT parquet)")
         finally:
             con.close()
 
@@ -127,7 +127,3 @@ def _file_digest(path: Path) -> str:
             return hashlib.sha256().hexdigest()
         with mmap.mmap(fp.fileno(), 0, access=mmap.ACCESS_READ) as pages:
             return hashlib.sha256(pages).hexdigest()
-
-
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"

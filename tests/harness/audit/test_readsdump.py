@@ -18,7 +18,7 @@ from harness.finish import reaudit
 
 def table_r(run_dir, copy):
     """The fast path's table r of a run folder, from the copy or parsed from the JSON: (rows, column types)."""
-    con = columnar._connect(run_dir)
+    con = columnar.connect(run_dir)
     try:
         columnar._read_reads(con, run_dir / "final_reads.json", copy)
         return con.execute("SELECT * FROM r ORDER BY rowid").fetchall(), con.execute("DESCRIBE r").fetchall()
