@@ -38,12 +38,19 @@ class CapacityOptions:
     drain_deadline_s: float = 60.0
     budget_s: float = 540.0             # no new step starts after this many seconds of search
     settle_s: float = 30.0              # between steps, wait at most this long for the backlog to empty
+    confirm_seconds: float = 60.0       # a confirmation of the knee holds this long (its window: after warm-up)
 
     def __post_init__(self) -> None:
         if not 5 <= self.step_seconds <= 600:
             raise UsageError("--step-seconds must be between 5 and 600")
         if self.warmup_s is not None and not 0 <= self.warmup_s < self.step_seconds:
             raise UsageError("--warmup must be 0 or more and shorter than --step-seconds")
+        if not 5 <= self.confirm_seconds <= 1800:
+            raise UsageError("--confirm-seconds must be between 5 and 1800")
+
+    def seconds_of(self, kind: str) -> float:
+        """How long a step of this kind holds its load: a confirmation longer than the ladder and the bisection."""
+        return self.confirm_seconds if kind == "confirm" else self.step_seconds
 
     @property
     def warmup(self) -> float:

@@ -118,7 +118,6 @@ def _hold_fault(ctx: CapacityContext, target, stack: ExitStack) -> None:
 def _search(ctx: CapacityContext, target, roots: dict[str, int]) -> None:
     opts = ctx.options
     began = time.monotonic()
-    per_step = opts.step_seconds + 10
     with ExitStack() as stack:
         conn = db_conn(target)
         if conn is not None:
@@ -127,11 +126,15 @@ def _search(ctx: CapacityContext, target, roots: dict[str, int]) -> None:
             results = ctx.judged()
             nxt = next_step(opts.plan, results)
             if nxt is None:
+                _note_unconfirmed(ctx, results)
                 return
             if results:
                 _settle(ctx, target, results[-1])
-            if results and time.monotonic() - began + per_step > opts.budget_s:
-                ctx.notes.append(f"time budget of {opts.budget_s:.0f} s reached after {len(results)} steps")
+            if results and time.monotonic() - began + opts.seconds_of(nxt.kind) + 10 > opts.budget_s:
+                ctx.notes.append(f"time budget of {opts.budget_s:.0f} s reached after {len(results)} steps"
+                                 + (f": the knee at {nxt.users} diners was not confirmed (raise --budget)"
+                                    if nxt.kind == "confirm" else ""))
+                _note_unconfirmed(ctx, results)
                 return
             raw = run_step(ctx, target, nxt, len(ctx.raw) + 1, roots, conn)
             ctx.raw.append(raw)
@@ -141,9 +144,22 @@ def _search(ctx: CapacityContext, target, roots: dict[str, int]) -> None:
             j = ctx.judged()[-1]
             verdict = "pass" if j.passed else ("FAIL" + (" (clear)" if j.clear else ""))
             ctx.progress.line(
-                f"  step {j.index:2d} {j.kind:<6} {j.users:4d} diners: served {j.served_ops:6.1f}/s "
+                f"  step {j.index:2d} {j.kind:<7} {j.users:4d} diners: served {j.served_ops:6.1f}/s "
                 f"(offered {j.offered_ops or 0:6.1f}/s), p95 place {_ms(j.p95_place_ms)}, pay {_ms(j.p95_pay_ms)}, "
                 f"errors {(j.error_rate or 0):.1%}  {verdict}{': ' + '; '.join(j.why) if j.why else ''}")
+
+
+def _note_unconfirmed(ctx: CapacityContext, results: list[StepResult]) -> None:
+    """Say so when the knee rests on one short step although confirmations were asked for."""
+    knee = conclude(results).knee
+    failed = [r for r in results if r.kind == "confirm" and not r.passed]
+    for r in failed:
+        ctx.notes.append(f"step {r.index}: {r.users} diners failed their {r.window_s:.0f} s confirmation "
+                         f"({'; '.join(r.why)}), so the knee moved below them")
+    if knee is not None and knee.kind != "confirm" and failed:
+        left = len(failed) >= ctx.options.plan.confirm_rounds
+        ctx.notes.append(f"the knee at {knee.users} diners rests on one {knee.window_s:.0f} s step: "
+                         f"{len(failed)} confirmation(s) failed" + (", none is left (--confirm-rounds)" if left else ""))
 
 
 def _settle(ctx: CapacityContext, target, last: StepResult) -> None:

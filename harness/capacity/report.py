@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from harness.audit.model import AuditResult, Verdict
 from harness.capacity.resources import Limiter, limiting
-from harness.capacity.search import Headroom, Outcome, OutcomeKind, StepResult, headroom
+from harness.capacity.search import Headroom, Outcome, OutcomeKind, StepResult, headroom, standing
 from harness.errors import Exit
 from harness.report.charts import COLORS, INK, MUTED, axes, no_data, svg
 from harness.report.exitcode import exit_code
@@ -69,7 +69,7 @@ def rate_svg(results: Sequence[StepResult], outcome: Outcome) -> str:
     """Offered and served orders/s against diners; each step passed (●) or failed (×); the knee marked."""
     if not results:
         return no_data("no step ran")
-    rs = sorted(results, key=lambda r: r.users)
+    rs = sorted(standing(results), key=lambda r: r.users)   # a confirmed load: its confirmation
     fig, ax = axes(3.0)
     xs = [r.users for r in rs]
     if any(r.offered_ops for r in rs):
@@ -92,7 +92,7 @@ def rate_svg(results: Sequence[StepResult], outcome: Outcome) -> str:
 
 def latency_svg(results: Sequence[StepResult], outcome: Outcome, place_limit: float, pay_limit: float) -> str:
     """p95 place and pay latency against the served rate (joined in order of load), SLO limits, the knee."""
-    rs = sorted((r for r in results if r.p95_place_ms is not None or r.p95_pay_ms is not None),
+    rs = sorted((r for r in standing(results) if r.p95_place_ms is not None or r.p95_pay_ms is not None),
                 key=lambda r: r.users)
     if not rs:
         return no_data("no latency measured")
@@ -220,7 +220,7 @@ def write_capacity_reports(ctx, results: Sequence[StepResult], outcome: Outcome,
         "latency_floor_ms": {"place": round(ctx.floors[0], 1), "pay": round(ctx.floors[1], 1)},
         "limits": jsonable(limits),
         "plan": jsonable(opts.plan),
-        "step_seconds": opts.step_seconds, "warmup_s": opts.warmup,
+        "step_seconds": opts.step_seconds, "confirm_seconds": opts.confirm_seconds, "warmup_s": opts.warmup,
         "wall_s": round(time.time() - ctx.started_wall, 1),
         "notes": list(ctx.notes),
         "steps": jsonable(list(results)),
@@ -239,7 +239,8 @@ def write_capacity_reports(ctx, results: Sequence[StepResult], outcome: Outcome,
         checks=audit_result.checks if audit_result else (), audit_intents=audit_result.intents if audit_result else 0,
         inconclusive=list(inconclusive), notes=list(ctx.notes), probe=ctx.probe_line,
         started=time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ctx.started_wall)),
-        wall_s=summary["capacity"]["wall_s"], step_seconds=opts.step_seconds, warmup=opts.warmup,
+        wall_s=summary["capacity"]["wall_s"], step_seconds=opts.step_seconds, confirm_seconds=opts.confirm_seconds,
+        warmup=opts.warmup,
         rate_svg=rate_svg(results, outcome),
         latency_svg=latency_svg(results, outcome, limits.place_limit_ms, limits.pay_limit_ms),
         fmt_ms=_fmt_ms,

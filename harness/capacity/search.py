@@ -7,8 +7,11 @@ falls behind the offered rate; it fails *clearly* when it misses by a margin. Th
 (×2 by default, at least `step_users` more) so the defaults reach a knee far above the first step; it stops at a
 clear failure (a marginal one gets one more step to confirm it). A bisection then narrows the gap between the
 highest passing load and the lowest failing one above it until the knee is located within ±10% (the midpoint
-of the gap is within 10% of both ends) or its rounds run out. The knee is the passing step with the highest
-served rate.
+of the gap is within 10% of both ends) or its rounds run out. The knee is then confirmed: measured again, for
+longer, at the same load. A confirmation stands for its load in place of the shorter steps there (a failed one
+makes that load a failure and the next passing load below is confirmed instead), because a short window is at the
+mercy of the machine's own speed, which on a shared VM moves by a fifth between 20 s windows and far less between
+60 s ones. The knee is the passing confirmation, else the passing step with the highest served rate.
 """
 from __future__ import annotations
 
@@ -63,7 +66,7 @@ class StepResult:
 
     index: int
     users: int
-    kind: str = "step"                     # "step" (the ladder) or "bisect"
+    kind: str = "step"                     # "step" (the ladder), "bisect" or "confirm" (the knee, measured longer)
     window_s: float = 0.0                  # length of the measured window (after warm-up)
     attempted_ops: float = 0.0             # intents begun per second (orders the diners tried)
     served_ops: float = 0.0                # orders acknowledged per second
@@ -122,13 +125,15 @@ class SearchPlan:
     min_gap_users: int = 0              # also located when the gap is this small (0: 1 diner)
     growth: float = 2.0                 # each ladder step has at least this many times the diners of the last
     tolerance: float = 0.1              # the knee is located when the gap's midpoint is within this of its ends
+    confirm_rounds: int = 2             # at most this many confirmations (a failed one moves the knee down)
 
     def __post_init__(self) -> None:
         for name in ("start_users", "step_users", "max_steps"):
             if getattr(self, name) < 1:
                 raise UsageError(f"--{name.replace('_', '-')} must be 1 or more")
-        if self.bisect_rounds < 0:
-            raise UsageError("--bisect-rounds must be 0 or more")
+        for name in ("bisect_rounds", "confirm_rounds"):
+            if getattr(self, name) < 0:
+                raise UsageError(f"--{name.replace('_', '-')} must be 0 or more")
         if not (self.growth >= 1.0 and 0.0 < self.tolerance < 1.0):
             raise UsageError("the ladder's growth must be 1 or more and the tolerance between 0 and 1")
 
@@ -147,7 +152,7 @@ class SearchPlan:
 @dataclass(frozen=True)
 class Next:
     users: int
-    kind: str            # "step" | "bisect"
+    kind: str            # "step" | "bisect" | "confirm"
 
 
 def _ladder_done(plan: SearchPlan, ladder: Sequence[StepResult]) -> bool:
@@ -158,8 +163,18 @@ def _ladder_done(plan: SearchPlan, ladder: Sequence[StepResult]) -> bool:
     return len(ladder) >= 2 and ladder[-1].passed is False and ladder[-2].passed is False
 
 
+def standing(results: Sequence[StepResult]) -> list[StepResult]:
+    """The results the verdict rests on: at a load that was confirmed, the latest confirmation stands alone."""
+    confirmed: dict[int, StepResult] = {}
+    for r in results:
+        if r.kind == "confirm" and (r.users not in confirmed or r.index > confirmed[r.users].index):
+            confirmed[r.users] = r
+    return [r for r in results if confirmed.get(r.users, r) is r]
+
+
 def bounds(results: Sequence[StepResult]) -> tuple[int | None, int | None]:
     """(highest passing users, lowest failing users above it); either None when there is none."""
+    results = standing(results)
     passed = [r.users for r in results if r.passed]
     failed = [r.users for r in results if r.passed is False]
     lo = max(passed, default=None)
@@ -172,14 +187,23 @@ def next_step(plan: SearchPlan, results: Sequence[StepResult]) -> Next | None:
     ladder = [r for r in results if r.kind == "step"]
     if not _ladder_done(plan, ladder):
         return Next(plan.ladder_users(len(ladder)), "step")
+    confirms = [r for r in results if r.kind == "confirm"]
+    if confirms and confirms[-1].passed:
+        return None
+    # a failed confirmation moved the knee down: the gap below it gets a bisection of its own
+    since = confirms[-1].index if confirms else 0
     lo, hi = bounds(results)
-    rounds = sum(r.kind == "bisect" for r in results)
-    if lo is None or hi is None or rounds >= plan.bisect_rounds or plan.located(lo, hi):
+    rounds = sum(r.kind == "bisect" and r.index > since for r in results)
+    if not (lo is None or hi is None or rounds >= plan.bisect_rounds or plan.located(lo, hi)):
+        mid = (lo + hi) // 2
+        if not any(r.users == mid for r in results):
+            return Next(mid, "bisect")
+    if len(confirms) >= plan.confirm_rounds:
         return None
-    mid = (lo + hi) // 2
-    if any(r.users == mid for r in results):
+    knee = conclude(results).knee
+    if knee is None or knee.kind == "confirm":
         return None
-    return Next(mid, "bisect")
+    return Next(knee.users, "confirm")
 
 
 class OutcomeKind(str, Enum):
@@ -211,11 +235,15 @@ class Outcome:
                     f"the most tried); raise --step-users or --max-steps to find the knee")
         f = self.first_fail
         assert f is not None
-        return (f"capacity {k.served_ops:.1f} orders/s at {k.users} diners; at {f.users} diners the SLO broke: "
+        held = f" (held {k.window_s:.0f} s to confirm)" if k.kind == "confirm" else ""
+        return (f"capacity {k.served_ops:.1f} orders/s at {k.users} diners{held}; at {f.users} diners the SLO broke: "
                 f"{'; '.join(f.why)}")
 
 
 def conclude(results: Sequence[StepResult]) -> Outcome:
+    """The knee (a passing confirmation first, then the highest served rate), the first failure above it."""
+    demand = demand_per_user(results)
+    results = standing(results)
     lo, hi = bounds(results)
     first_fail = None
     if hi is not None:
@@ -223,10 +251,10 @@ def conclude(results: Sequence[StepResult]) -> Outcome:
     passing = [r for r in results if r.passed]
     if not passing:
         fails = sorted((r for r in results if r.passed is False), key=lambda r: (r.users, r.index))
-        return Outcome(OutcomeKind.NONE_PASSED, None, fails[0] if fails else None, demand_per_user(results))
-    knee = max(passing, key=lambda r: (r.served_ops, -r.users))
+        return Outcome(OutcomeKind.NONE_PASSED, None, fails[0] if fails else None, demand)
+    knee = max(passing, key=lambda r: (r.kind == "confirm", r.served_ops, -r.users))
     kind = OutcomeKind.KNEE if hi is not None else OutcomeKind.NEVER_FAILED
-    return Outcome(kind, knee, first_fail, demand_per_user(results))
+    return Outcome(kind, knee, first_fail, demand)
 
 
 # ---- the expected peak and the headroom over it ---------------------------------------------------------

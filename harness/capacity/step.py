@@ -30,14 +30,15 @@ def db_conn(target):
 
 def run_step(ctx: CapacityContext, target, nxt: Next, index: int, roots: dict[str, int], conn) -> StepResult:
     opts = ctx.options
+    seconds = opts.seconds_of(nxt.kind)
     step_dir = ctx.run_dir / "steps" / f"{index:02d}-{nxt.users}u"
     step_dir.mkdir(parents=True)
     spawn = max(1.0, nxt.users / max(1.0, min(2.0, opts.warmup)))
-    spec = LoadSpec(host=target.diner_url, duration_s=opts.step_seconds, users=nxt.users, spawn_rate=spawn,
+    spec = LoadSpec(host=target.diner_url, duration_s=seconds, users=nxt.users, spawn_rate=spawn,
                     seed=opts.seed + index, mix=opts.mix, workers=opts.workers, stop_timeout_s=opts.stop_timeout_s,
                     adapter=target.diner_adapter,
                     extra=("--dinerush-run-id", f"{ctx.run_tag}s{index:02d}"))
-    ctx.progress.phase("step", f"{index}: {nxt.users} diners for {opts.step_seconds:.0f}s ({nxt.kind})")
+    ctx.progress.phase("step", f"{index}: {nxt.users} diners for {seconds:.0f}s ({nxt.kind})")
     samples = Samples()
     meter: CpuMeter | None = None    # made once Locust runs: its tree is measured too
     last_sample = 0.0
@@ -71,7 +72,7 @@ def run_step(ctx: CapacityContext, target, nxt: Next, index: int, roots: dict[st
     if not path.exists():
         raise SetupError(f"Locust wrote no stats history in step {index}: see {step_dir}/logs/locust.log")
     history = read_stats_history(path)
-    w = step_window(history, opts.warmup, opts.step_seconds)
+    w = step_window(history, opts.warmup, seconds)
     if w is None:
         raise SetupError(f"step {index}: Locust reported no diners: see {step_dir}/logs/locust.log")
     stats = cut(history, w, place=opts.slo.place_request, pay=opts.slo.pay_request)

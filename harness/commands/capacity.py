@@ -16,6 +16,8 @@ def capacity_cmd(
     step_users: o.StepUsers = 10,
     max_steps: o.MaxSteps = 10,
     bisect_rounds: o.BisectRounds = 4,
+    confirm_rounds: o.ConfirmRounds = 2,
+    confirm_seconds: o.ConfirmSeconds = 60.0,
     step_seconds: o.StepSeconds = 25.0,
     warmup: o.Warmup = None,
     budget: o.Budget = 540.0,
@@ -36,13 +38,15 @@ def capacity_cmd(
     allow_remote: o.AllowRemote = False,
     quiet: o.Quiet = False,
 ) -> None:
-    """Step up the diners until the SLO breaks, bisect, report the knee (orders/s), headroom and the limit."""
+    """Step up the diners until the SLO breaks, bisect, confirm the knee with a longer step, report it (orders/s),
+    the headroom and the limit."""
     from harness.capacity.driver import CapacityOptions, capacity
     from harness.capacity.search import SearchPlan
     from harness.progress import Progress
 
     opts = CapacityOptions(
-        plan=SearchPlan(start_users, step_users, max_steps, bisect_rounds), step_seconds=step_seconds,
+        plan=SearchPlan(start_users, step_users, max_steps, bisect_rounds, confirm_rounds=confirm_rounds),
+        step_seconds=step_seconds, confirm_seconds=confirm_seconds,
         warmup_s=warmup, slo=o.slo_config(slo_place_p95_ms, slo_pay_p95_ms, slo_error_rate), under=under,
         slo_absolute=slo_absolute, peak=peak, seed=seed, bugs=o.unique(bug), mix=mix, out_root=out,
         run_dir=run_dir, target=target, config=config, allow_remote=allow_remote, workers=workers, budget_s=budget,

@@ -210,6 +210,11 @@ StartUsers = Annotated[int, ranged(whole(1, 100_000), "diners of the first step"
 StepUsers = Annotated[int, ranged(whole(1, 100_000), "diners added per step")]
 MaxSteps = Annotated[int, ranged(whole(1, 100), "steps of the ladder (a bisection adds up to --bisect-rounds)")]
 BisectRounds = Annotated[int, ranged(whole(0, 20), "steps between the highest pass and the lowest fail above it")]
+ConfirmRounds = Annotated[int, ranged(whole(0, 10), "times the knee is measured again, longer, to confirm it; a "
+                                                    "failed confirmation moves the knee down (0: no confirmation)")]
+ConfirmSeconds = Annotated[float, ranged(number(5, 1800, unit=" s"),
+                                         "seconds a confirmation holds the knee's load (longer than a step: a short "
+                                         "window is at the mercy of the machine's own speed)")]
 StepSeconds = Annotated[float, ranged(number(5, 600, unit=" s"),
                                       "seconds each step holds (the first fifth, ≤ 5 s, is warm-up)")]
 Warmup = Annotated[Optional[float], ranged(number(0, 600, unit=" s"), "seconds discarded at the start of each step")]

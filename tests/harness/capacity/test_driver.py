@@ -115,6 +115,48 @@ def test_settle_zero_does_not_wait(tmp_path, clock):
     assert target.backlog_polls == 0 and ctx.notes == []
 
 
+# ---- confirming the knee: what the notes say when it did not hold ---------------------------------------------
+
+def _judged(ctx, *steps):
+    ctx.raw.extend(steps)
+    return ctx.judged()
+
+
+def _step_result(index, users, kind="step", p95=100.0):
+    return StepResult(index, users, kind=kind, window_s=55 if kind == "confirm" else 20, attempted_ops=users,
+                      served_ops=users, p95_place_ms=p95, p95_pay_ms=p95, error_rate=0.0)
+
+
+def test_a_failed_confirmation_is_noted_and_an_unconfirmed_knee_is_named(tmp_path):
+    from harness.capacity.driver import _note_unconfirmed
+
+    ctx = _ctx(tmp_path)
+    results = _judged(ctx, _step_result(1, 10), _step_result(2, 20), _step_result(3, 40, p95=5000),
+                      _step_result(4, 30, "bisect"), _step_result(5, 30, "confirm", p95=1500),
+                      _step_result(6, 20, "confirm", p95=1200))
+    _note_unconfirmed(ctx, results)
+    assert ctx.notes == [
+        "step 5: 30 diners failed their 55 s confirmation (p95 place 1500 ms > 1000 ms), so the knee moved below them",
+        "step 6: 20 diners failed their 55 s confirmation (p95 place 1200 ms > 1000 ms), so the knee moved below them",
+        "the knee at 10 diners rests on one 20 s step: 2 confirmation(s) failed, none is left (--confirm-rounds)"]
+
+
+def test_a_passing_confirmation_leaves_no_note(tmp_path):
+    from harness.capacity.driver import _note_unconfirmed
+
+    ctx = _ctx(tmp_path)
+    _note_unconfirmed(ctx, _judged(ctx, _step_result(1, 10), _step_result(2, 20, p95=5000),
+                                   _step_result(3, 10, "confirm")))
+    assert ctx.notes == []
+
+
+def test_a_confirmation_holds_longer_than_a_step():
+    opts = CapacityOptions(step_seconds=25, confirm_seconds=60)
+    assert opts.seconds_of("step") == opts.seconds_of("bisect") == 25 and opts.seconds_of("confirm") == 60
+    with pytest.raises(UsageError, match="--confirm-seconds"):
+        CapacityOptions(confirm_seconds=2)
+
+
 # ---- end to end: the real local stack, real Locust (short searches) -----------------------------------------
 
 @pytest.fixture()
@@ -133,13 +175,18 @@ def test_a_short_real_search_reports_a_capacity_with_numbers(out_dir):
     from harness.cli import main
 
     code = main(["capacity", "--quiet", "--step-seconds", "10", "--start-users", "5", "--step-users", "10",
-                 "--max-steps", "3", "--bisect-rounds", "0", "--peak", "60/min", "--out", str(out_dir)])
+                 "--max-steps", "3", "--bisect-rounds", "0", "--confirm-seconds", "14", "--peak", "60/min",
+                 "--out", str(out_dir)])
     run, s = _summary(out_dir)
     c = s["capacity"]
     assert code == 0, (c["headline"], s["inconclusive"])
     assert c["outcome"] in ("knee", "never_failed")
     assert c["capacity_orders_per_s"] > 0 and c["knee_users"] in (5, 15, 30)   # the ladder: 5, then +10 or ×2
-    assert 1 <= len(c["steps"]) <= 3
+    assert 2 <= len(c["steps"]) <= 5 and c["confirm_seconds"] == 14
+    confirm = c["steps"][-1]       # far below the knee, the first confirmation passes and is the capacity
+    assert confirm["kind"] == "confirm" and confirm["users"] == c["knee_users"] and confirm["passed"]
+    assert c["capacity_orders_per_s"] == pytest.approx(confirm["served_ops"], abs=1e-3)
+    assert confirm["window_s"] > max(r["window_s"] for r in c["steps"][:-1])
     for step in c["steps"]:
         assert step["served_ops"] > 0 and step["p95_place_ms"] is not None and step["resources"]["cpu_pct"]["orders"] > 0
     assert c["headroom"]["ratio"] > 1 and "your expected peak of 1.0 orders/s" in c["headroom"]["sentence"]
@@ -155,7 +202,8 @@ def test_a_seeded_defect_is_reported_instead_of_a_capacity(out_dir):
     from harness.cli import main
 
     code = main(["capacity", "--quiet", "--bug", "no-idempotency", "--mix", "impatient=1", "--step-seconds", "10",
-                 "--start-users", "10", "--max-steps", "1", "--bisect-rounds", "0", "--out", str(out_dir)])
+                 "--start-users", "10", "--max-steps", "1", "--bisect-rounds", "0", "--confirm-rounds", "0",
+                 "--out", str(out_dir)])
     run, s = _summary(out_dir)
     assert code == 1
     assert s["capacity"]["outcome"] == "correctness_failure" and s["capacity"]["capacity_orders_per_s"] is None

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import Callable
 
 import pytest
 
 from harness.capacity.search import (Limits, OutcomeKind, Peak, SearchPlan, StepResult, bounds, conclude,
-                                     demand_per_user, headroom, judge_step, next_step, parse_peak)
+                                     demand_per_user, headroom, judge_step, next_step, parse_peak, standing)
 from harness.errors import UsageError
 
 LIMITS = Limits(place_p95_ms=1000, pay_p95_ms=2000, max_error_rate=0.01)
@@ -70,7 +71,8 @@ def test_bisection_stops_once_located():
     assert plan.located(lo, hi)
     bisects = [r.users for r in results if r.kind == "bisect"]
     assert bisects and len(bisects) <= 3                 # 40..80 halves to within ±10% in three rounds
-    assert not plan.located(*bounds(results[:-1]))       # the last bisection was still needed
+    searched = [r for r in results if r.kind != "confirm"]
+    assert not plan.located(*bounds(searched[:-1]))      # the last bisection was still needed
     assert outcome.first_fail is not None and outcome.first_fail.users == hi
 
 
@@ -83,9 +85,10 @@ def test_bisect_rounds_cap_the_search():
 def test_clear_failure_stops_the_ladder_early():
     plan = SearchPlan(start_users=10, step_users=10, max_steps=10, bisect_rounds=0)
     results, outcome = run_search(plan, lambda u, i, k: measure(u, knee_users=20, index=i, kind=k))
-    assert [r.users for r in results] == [10, 20, 40]        # 40: p95 ~4080 ms, a clear failure → stop
-    assert results[-1].passed is False and results[-1].clear
-    assert outcome.kind is OutcomeKind.KNEE and outcome.knee.users == 20
+    assert [r.users for r in results] == [10, 20, 40, 20]    # 40: p95 ~4080 ms, a clear failure → stop
+    assert results[2].passed is False and results[2].clear
+    assert results[-1].kind == "confirm" and results[-1].passed         # then the knee is confirmed
+    assert outcome.kind is OutcomeKind.KNEE and outcome.knee is results[-1]
 
 
 def test_marginal_failure_gets_a_second_look():
@@ -113,14 +116,14 @@ def test_noisy_stack_lands_near_the_true_knee(knee):
                                                                              rng=rng, index=i, kind=k))
         assert outcome.kind is OutcomeKind.KNEE, (knee, seed)
         assert 0.8 * knee <= outcome.capacity_ops <= 1.1 * knee, (knee, seed, outcome.capacity_ops)
-        assert len(results) <= 10 + 4
+        assert len(results) <= 10 + 4 + 2 * (1 + 4)     # ladder, bisection, two confirmations each reopening it
 
 
 def test_never_failing_stack_reports_a_lower_bound():
     plan = SearchPlan(start_users=5, step_users=5, max_steps=4, bisect_rounds=2)
     results, outcome = run_search(plan, lambda u, i, k: measure(u, knee_users=1000, index=i, kind=k))
-    assert [r.users for r in results] == [5, 10, 20, 40]
-    assert outcome.kind is OutcomeKind.NEVER_FAILED
+    assert [r.users for r in results] == [5, 10, 20, 40, 40]     # the top, confirmed
+    assert outcome.kind is OutcomeKind.NEVER_FAILED and outcome.knee.kind == "confirm"
     assert outcome.capacity_ops == pytest.approx(40)
     assert "never failed" in outcome.sentence() and "≥ 40.0 orders/s" in outcome.sentence()
 
@@ -203,3 +206,94 @@ def test_plan_validation():
         SearchPlan(start_users=0)
     with pytest.raises(UsageError, match="growth"):
         SearchPlan(growth=0.5)
+
+
+# ---- confirming the knee -----------------------------------------------------------------------------------
+
+def _ok(index: int, users: int, served: float, kind: str = "step", p95: float = 100.0) -> StepResult:
+    r = StepResult(index, users, kind=kind, window_s=55 if kind == "confirm" else 20, attempted_ops=users * 1.0,
+                   served_ops=served, p95_place_ms=p95, p95_pay_ms=p95, error_rate=0.0)
+    return judge_step(r, LIMITS, 1.0)
+
+
+def test_the_latest_confirmation_stands_alone_for_its_load():
+    steps = [_ok(1, 10, 10), _ok(2, 20, 20), _ok(3, 20, 19, "confirm", p95=5000), _ok(4, 20, 18, "confirm"),
+             _ok(5, 40, 30, p95=5000)]
+    assert [r.index for r in standing(steps)] == [1, 4, 5]
+    assert bounds(steps) == (20, 40)
+
+
+def test_a_passing_confirmation_is_the_knee_even_below_a_luckier_short_step():
+    steps = [_ok(1, 10, 10), _ok(2, 20, 20), _ok(3, 40, 30, p95=5000), _ok(4, 30, 25, "bisect"),
+             _ok(5, 25, 25.5, "bisect"), _ok(6, 30, 24, "confirm")]
+    out = conclude(steps)
+    assert out.knee is steps[-1] and out.capacity_ops == 24        # not step 5's 25.5 from a 20 s window
+    assert "held 55 s to confirm" in out.sentence()
+    assert next_step(SearchPlan(), steps) is None                   # confirmed: the search is over
+
+
+def test_the_search_confirms_the_knee_with_the_defaults():
+    results, outcome = run_search(SearchPlan(), lambda u, i, k: measure(u, knee_users=130, index=i, kind=k))
+    assert [r.kind for r in results].count("confirm") == 1
+    assert results[-1].kind == "confirm" and outcome.knee is results[-1]
+    assert results[-1].users == max(r.users for r in results if r.passed and r.kind != "confirm")
+
+
+def test_a_failed_confirmation_moves_the_knee_down_and_reopens_the_bisection_below():
+    """160 passes by a hair in its short step and fails its confirmation: 160 is a failure, the gap 80..160
+    below it is bisected afresh and the new knee is confirmed."""
+    def stack(u, i, k):
+        r = measure(u, knee_users=130, index=i, kind=k)
+        if u == 160:
+            return replace(r, p95_place_ms=990.0 if k != "confirm" else 1040.0)
+        return r
+
+    results, outcome = run_search(SearchPlan(), stack)
+    first = next(r for r in results if r.kind == "confirm")
+    assert first.users == 160 and first.passed is False
+    after = [r for r in results if r.index > first.index]
+    assert after and all(80 <= r.users < 160 for r in after)
+    assert any(r.kind == "bisect" for r in after) and after[-1].kind == "confirm" and after[-1].passed
+    assert outcome.knee is after[-1] and outcome.first_fail.users <= 160
+    assert outcome.capacity_ops == pytest.approx(130, rel=0.1)
+
+
+def test_confirmations_are_bounded_and_can_be_turned_off():
+    def never_confirms(u, i, k):
+        r = measure(u, knee_users=130, index=i, kind=k)
+        return replace(r, p95_place_ms=5000.0) if k == "confirm" else r
+
+    results, outcome = run_search(SearchPlan(confirm_rounds=2), never_confirms)
+    assert [r.kind for r in results].count("confirm") == 2
+    assert outcome.knee is not None and outcome.knee.kind != "confirm"    # rests on a short step, unconfirmed
+    plain, _ = run_search(SearchPlan(confirm_rounds=0), lambda u, i, k: measure(u, knee_users=130, index=i, kind=k))
+    assert "confirm" not in [r.kind for r in plain]
+    with pytest.raises(UsageError, match="--confirm-rounds"):
+        SearchPlan(confirm_rounds=-1)
+
+
+def _drifting(seed: int, knee: float):
+    """A stack on a machine whose speed wanders: a step's served rate is off by up to ±15% over a 20 s window and
+    by less over a longer one (the spread shrinks with the square root of the window), as measured on the VM."""
+    rng = random.Random(seed)
+
+    def stack(u, i, k):
+        window = 55.0 if k == "confirm" else 20.0
+        speed = 1 + rng.uniform(-0.15, 0.15) * (20.0 / window) ** 0.5
+        r = measure(u, knee_users=knee * speed, index=i, kind=k)
+        return replace(r, window_s=window)
+    return stack
+
+
+def test_confirming_makes_two_searches_in_a_row_agree_more_often():
+    """Over 150 pairs of searches on the drifting machine: pairs within ±10% of each other, with and without
+    the confirmation. The model is crude; what it shows is the direction and that confirming does not hurt."""
+    def agree(plan: SearchPlan) -> float:
+        hits = 0
+        for pair in range(150):
+            a = run_search(plan, _drifting(2 * pair, 130))[1].capacity_ops
+            b = run_search(plan, _drifting(2 * pair + 1, 130))[1].capacity_ops
+            hits += abs(a - b) <= 0.1 * (a + b) / 2
+        return hits / 150
+    without, with_ = agree(SearchPlan(confirm_rounds=0)), agree(SearchPlan())
+    assert with_ > without + 0.05, (without, with_)
