@@ -19,16 +19,12 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
-UNIT = 20_000   # loop turns in one unit of work (about 2 ms on the reference VM)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def unit() -> int:
-    acc = 0
-    for i in range(UNIT):
-        acc = (acc * 31 + i) & 0xFFFFFFFF
-    return acc
+from harness.capacity.speed import unit  # noqa: E402  (the capacity search's probe does the same work)
 
 
 def worker(seconds: float, start_at: float, out) -> None:

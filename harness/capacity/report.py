@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from harness.audit.model import AuditResult, Verdict
 from harness.capacity.resources import Limiter, limiting
 from harness.capacity.search import Headroom, Outcome, OutcomeKind, StepResult, headroom, standing
+from harness.capacity.speed import REFERENCE_SPEED, summarize
 from harness.errors import Exit
 from harness.report.charts import COLORS, INK, MUTED, axes, no_data, svg
 from harness.report.exitcode import exit_code
@@ -205,6 +206,8 @@ def write_capacity_reports(ctx, results: Sequence[StepResult], outcome: Outcome,
         headline = "inconclusive: the search could not run"
     else:
         headline = outcome.sentence()
+    knee = outcome.knee if not invariant_failed else None
+    speed = summarize(knee.served_ops if knee else None, knee.speed if knee else None, [r.speed for r in results])
     summary = build_summary(meta, audit_result, None, gate, faults, code, inconclusive)
     summary["capacity"] = {
         "outcome": outcome.kind.value if not invariant_failed else "correctness_failure",
@@ -214,6 +217,7 @@ def write_capacity_reports(ctx, results: Sequence[StepResult], outcome: Outcome,
         "knee_users": outcome.knee.users if outcome.knee and not invariant_failed else None,
         "first_fail_users": outcome.first_fail.users if outcome.first_fail else None,
         "demand_per_diner_orders_per_s": outcome.demand_per_user,
+        "machine_speed": jsonable(speed),
         "headroom": jsonable(hr),
         "limiting": jsonable(limiter),
         "under": opts.under.text if opts.under else None,
@@ -234,7 +238,8 @@ def write_capacity_reports(ctx, results: Sequence[StepResult], outcome: Outcome,
     procs = sorted({k for r in results if r.resources for k in r.resources.cpu_pct})
     html = env.get_template("capacity.html.j2").render(
         meta=meta, code=int(code), code_name=code.name.lower(), headline=headline, invariant_failed=invariant_failed,
-        outcome=outcome, headroom=hr, limiter=limiter, results=list(results), procs=procs, limits=limits,
+        outcome=outcome, headroom=hr, limiter=limiter, speed=speed if knee else None, speed_ref=REFERENCE_SPEED,
+        results=list(results), procs=procs, limits=limits,
         floors=ctx.floors, under=opts.under.text if opts.under else "", fault_detail=ctx.fault_detail,
         checks=audit_result.checks if audit_result else (), audit_intents=audit_result.intents if audit_result else 0,
         inconclusive=list(inconclusive), notes=list(ctx.notes), probe=ctx.probe_line,
@@ -249,6 +254,8 @@ def write_capacity_reports(ctx, results: Sequence[StepResult], outcome: Outcome,
     lines = [headline]
     if hr is not None and not invariant_failed:
         lines.append(hr.sentence)
+    if knee is not None:
+        lines.append(speed.sentence)
     if not invariant_failed and results:
         lines.append(f"limiting: {limiter.sentence}")
     if audit_result is not None:

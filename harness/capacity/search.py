@@ -81,6 +81,7 @@ class StepResult:
     clear: bool = False                    # failed by a margin
     why: tuple[str, ...] = ()
     resources: Resources | None = None
+    speed: float | None = None             # the machine's speed over the window (capacity/speed.py), units per CPU ms
 
 
 def judge_step(step: StepResult, limits: Limits, demand_per_user: float | None) -> StepResult:

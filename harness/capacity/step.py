@@ -8,6 +8,7 @@ import time
 from harness.capacity.context import CapacityContext
 from harness.capacity.resources import DB_WAIT_SQL, CpuMeter, Samples, machine_seconds, resources
 from harness.capacity.search import Next, StepResult
+from harness.capacity.speed import SpeedProbe
 from harness.capacity.window import cut, ledger_rates, step_window
 from harness.errors import SetupError
 from harness.loadgen import LoadSpec
@@ -65,8 +66,9 @@ def run_step(ctx: CapacityContext, target, nxt: Next, index: int, roots: dict[st
         nonlocal meter
         meter = CpuMeter({**roots, "locust": locust.child.pid})
 
-    locust = watch_load(ctx, target, spec, step_dir,
-                        LoadWatch(f"load (step {index})", needs_ledger=False, started=started, tick=tick))
+    with SpeedProbe() as probe:     # the machine's own speed, for the capacity adjusted to a reference speed
+        locust = watch_load(ctx, target, spec, step_dir,
+                            LoadWatch(f"load (step {index})", needs_ledger=False, started=started, tick=tick))
     backlog = target.backlog()
     path = step_dir / "locust_stats_history.csv"
     if not path.exists():
@@ -91,4 +93,5 @@ def run_step(ctx: CapacityContext, target, nxt: Next, index: int, roots: dict[st
         error_rate=round(stats.error_rate, 5) if stats.error_rate is not None else None, requests=stats.requests,
         resources=resources(samples.cpu_pct(w.start, w.end), os.cpu_count() or 1, samples.db_waits(w.start, w.end),
                             backlog, samples.machine_pct(w.start, w.end)),
+        speed=speed.units_per_cpu_ms if (speed := probe.over(w.start, w.end)) else None,
     )

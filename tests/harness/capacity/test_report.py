@@ -94,3 +94,27 @@ def test_nothing_ran_is_inconclusive(tmp_path):
     out = write_capacity_reports(FakeCtx(tmp_path, options=CapacityOptions()), [], conclude([]), None,
                                  ["up: postgres did not start"])
     assert out.exit_code is Exit.INCONCLUSIVE and "no step ran" in out.html.read_text()
+
+
+def test_the_machine_speed_and_the_adjusted_capacity_are_reported(tmp_path):
+    from dataclasses import replace
+
+    results = [replace(r, speed=s) for r, s in zip(steps(), (0.50, 0.40, 0.44))]
+    out = write_capacity_reports(FakeCtx(tmp_path, options=CapacityOptions()), results, conclude(results),
+                                 audit_result(False), [])
+    m = json.loads(out.summary_json.read_text())["capacity"]["machine_speed"]
+    assert m["knee_index"] == 0.8 and m["capacity_adjusted_orders_per_s"] == 24.375   # 19.5 / 0.8
+    assert m["spread_between_steps"] == 0.25
+    assert ("machine speed: 0.80× the reference during the knee's step; capacity at the reference speed 24.4 "
+            "orders/s (compare searches by this figure); the speed moved 25% between steps") in out.lines
+    html = out.html.read_text()
+    assert "Machine speed: 0.80×" in html and "0.88×" in html     # step 3's own speed in the table
+
+
+def test_without_probe_readings_the_speed_is_said_to_be_unmeasured(tmp_path):
+    results = steps()
+    out = write_capacity_reports(FakeCtx(tmp_path, options=CapacityOptions()), results, conclude(results),
+                                 audit_result(False), [])
+    m = json.loads(out.summary_json.read_text())["capacity"]["machine_speed"]
+    assert m["knee_index"] is None and m["capacity_adjusted_orders_per_s"] is None
+    assert "machine speed: not measured at the knee (no probe reading)" in out.lines
