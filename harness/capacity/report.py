@@ -207,7 +207,9 @@ def write_capacity_reports(ctx, results: Sequence[StepResult], outcome: Outcome,
     else:
         headline = outcome.sentence()
     knee = outcome.knee if not invariant_failed else None
-    speed = summarize(knee.served_ops if knee else None, knee.speed if knee else None, [r.speed for r in results])
+    cpu_bound = limiter.what == "machine" or bool(at and at.resources and limiter.what in at.resources.cpu_pct)
+    speed = summarize(knee.served_ops if knee else None, knee.speed if knee else None, [r.speed for r in results],
+                      cpu_bound)
     summary = build_summary(meta, audit_result, None, gate, faults, code, inconclusive)
     summary["capacity"] = {
         "outcome": outcome.kind.value if not invariant_failed else "correctness_failure",

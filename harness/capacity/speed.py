@@ -102,17 +102,21 @@ class SpeedSummary:
     sentence: str
 
 
-def summarize(knee_served: float | None, knee_speed: float | None, step_speeds: list[float | None]) -> SpeedSummary:
-    """The knee's speed as an index of the reference, the capacity scaled to the reference speed, and a sentence."""
+def summarize(knee_served: float | None, knee_speed: float | None, step_speeds: list[float | None],
+              cpu_bound: bool = True) -> SpeedSummary:
+    """The knee's speed as an index of the reference, the capacity scaled to the reference speed (only when the
+    stack was CPU-bound there: a network's latency or a lock does not speed up with the CPU), and a sentence."""
     moved = spread([s for s in step_speeds if s])
     if knee_speed is None or knee_speed <= 0:
         return SpeedSummary(REFERENCE_SPEED, None, None, moved, None,
                             "machine speed: not measured at the knee (no probe reading)")
     index = knee_speed / REFERENCE_SPEED
-    adjusted = knee_served / index if knee_served is not None else None
+    adjusted = knee_served / index if knee_served is not None and cpu_bound else None
     text = f"machine speed: {index:.2f}× the reference during the knee's step"
     if adjusted is not None:
         text += f"; capacity at the reference speed {adjusted:.1f} orders/s (compare searches by this figure)"
+    elif not cpu_bound:
+        text += "; the limit was not the CPU, so no capacity at the reference speed is given"
     if moved is not None:
         text += f"; the speed moved {moved:.0%} between steps"
     return SpeedSummary(REFERENCE_SPEED, round(knee_speed, 5), round(index, 4),

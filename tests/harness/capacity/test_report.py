@@ -111,6 +111,19 @@ def test_the_machine_speed_and_the_adjusted_capacity_are_reported(tmp_path):
     assert "Machine speed: 0.80×" in html and "0.88×" in html     # step 3's own speed in the table
 
 
+def test_a_limit_other_than_the_cpu_gives_no_adjusted_capacity(tmp_path):
+    from dataclasses import replace
+
+    waits = Resources(cpu_pct={"orders": 30.0, "postgres": 20.0}, cores=2, db_active=4.0, db_waiting=3.0)
+    results = [replace(r, speed=0.4, resources=waits) for r in steps()]
+    out = write_capacity_reports(FakeCtx(tmp_path, options=CapacityOptions()), results, conclude(results),
+                                 audit_result(False), [])
+    c = json.loads(out.summary_json.read_text())["capacity"]
+    assert c["limiting"]["what"] == "database"
+    assert c["machine_speed"]["knee_index"] == 0.8 and c["machine_speed"]["capacity_adjusted_orders_per_s"] is None
+    assert any("the limit was not the CPU" in line for line in out.lines)
+
+
 def test_without_probe_readings_the_speed_is_said_to_be_unmeasured(tmp_path):
     results = steps()
     out = write_capacity_reports(FakeCtx(tmp_path, options=CapacityOptions()), results, conclude(results),

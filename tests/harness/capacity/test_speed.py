@@ -55,3 +55,10 @@ def test_summary_scales_the_capacity_to_the_reference_speed():
                                  "reference speed 150.0 orders/s")
     none = summarize(120.0, None, [0.5])
     assert none.knee_index is None and none.capacity_adjusted_orders_per_s is None and "not measured" in none.sentence
+
+
+def test_no_adjusted_capacity_when_the_limit_was_not_the_cpu():
+    s = summarize(120.0, 0.4, [0.4], cpu_bound=False)
+    assert s.knee_index == 0.8 and s.capacity_adjusted_orders_per_s is None
+    assert s.sentence == ("machine speed: 0.80× the reference during the knee's step; the limit was not the CPU, so "
+                          "no capacity at the reference speed is given")
