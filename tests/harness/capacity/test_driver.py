@@ -187,6 +187,8 @@ def test_a_short_real_search_reports_a_capacity_with_numbers(out_dir):
     assert confirm["kind"] == "confirm" and confirm["users"] == c["knee_users"] and confirm["passed"]
     assert c["capacity_orders_per_s"] == pytest.approx(confirm["served_ops"], abs=1e-3)
     assert confirm["window_s"] > max(r["window_s"] for r in c["steps"][:-1])
+    assert all(r["speed"] > 0 for r in c["steps"])                # the probe read every step
+    assert c["machine_speed"]["knee_units_per_cpu_ms"] == pytest.approx(confirm["speed"], abs=1e-4)
     for step in c["steps"]:
         assert step["served_ops"] > 0 and step["p95_place_ms"] is not None and step["resources"]["cpu_pct"]["orders"] > 0
     assert c["headroom"]["ratio"] > 1 and "your expected peak of 1.0 orders/s" in c["headroom"]["sentence"]
