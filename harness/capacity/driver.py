@@ -2,7 +2,8 @@
 drain → final reads → audit over the whole ledger → capacity report.
 
 One Locust child per step keeps every step's numbers clean (its own stats history, ledger and warm-up), lets
-the search stop as soon as a step clearly fails, and lets a bisection step run at any load. A correctness
+the search stop as soon as a step clearly fails, and lets a bisection or a (longer) confirmation step run at any
+load; the machine's speed is probed while each step runs (capacity/speed.py). A correctness
 failure anywhere in the ledger outranks the capacity: exit 1, and the report says so; a ledger known to be
 incomplete makes the search inconclusive (3), never a stack failure.
 """
