@@ -47,6 +47,9 @@ class CapacityOptions:
             raise UsageError("--warmup must be 0 or more and shorter than --step-seconds")
         if not 5 <= self.confirm_seconds <= 1800:
             raise UsageError("--confirm-seconds must be between 5 and 1800")
+        if self.confirm_seconds <= self.warmup:
+            raise UsageError(f"--confirm-seconds must be longer than the warm-up ({self.warmup:.0f} s), or its "
+                             f"window is empty")
 
     def seconds_of(self, kind: str) -> float:
         """How long a step of this kind holds its load: a confirmation longer than the ladder and the bisection."""

@@ -155,6 +155,8 @@ def test_a_confirmation_holds_longer_than_a_step():
     assert opts.seconds_of("step") == opts.seconds_of("bisect") == 25 and opts.seconds_of("confirm") == 60
     with pytest.raises(UsageError, match="--confirm-seconds"):
         CapacityOptions(confirm_seconds=2)
+    with pytest.raises(UsageError, match=r"longer than the warm-up \(5 s\)"):
+        CapacityOptions(step_seconds=25, confirm_seconds=5)
 
 
 # ---- end to end: the real local stack, real Locust (short searches) -----------------------------------------
