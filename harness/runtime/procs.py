@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
 import pwd
 import random
 import signal
 import socket
 import subprocess
+import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,23 +30,91 @@ def _ephemeral_low() -> int:
         return 32768
 
 
-def free_port() -> int:
-    """A port free on 127.0.0.1 now, below the kernel's ephemeral range: a server started later binds it, and in the
-    meantime any outgoing connection on the machine may take a port of that range as its local port (seen: a
-    gateway container's bind failed with "address already in use"). Falls back to the kernel's choice."""
+PORT_HOLD_S = 600.0    # a port handed out is not handed out again, by any dinerush process, for this long
+
+
+def _ledger_path() -> Path:
+    """The machine-wide list of ports recently handed out (DINERUSH_PORT_LEDGER moves it, for tests)."""
+    return Path(os.environ.get("DINERUSH_PORT_LEDGER") or Path(tempfile.gettempdir()) / "dinerush-ports")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((LOOPBACK, port))
+        except OSError:
+            return False
+        return True
+
+
+def _choose(recent: set[int]) -> int | None:
     top = _ephemeral_low() - 1
     bottom = max(1024, top - 12_000)
-    for _ in range(100):
-        port = random.randint(bottom, top) if top > bottom else 0
+    if top <= bottom:
+        return None
+    for _ in range(200):
+        port = random.randint(bottom, top)
+        if port not in recent and _bindable(port):
+            return port
+    return None
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 now, below the kernel's ephemeral range, and not handed out to any dinerush process
+    in the last PORT_HOLD_S seconds.
+
+    Below the ephemeral range: a server binds its port some seconds after it was chosen, and in the meantime any
+    outgoing connection may take a port of that range as its local port (seen: a gateway container's bind failed
+    with "address already in use"). Not recently handed out: two processes choosing at once (parallel test workers,
+    two runs) could both find the same port free before either binds it (seen in CI: a gateway's bind failed
+    the same way). A locked file under the temp folder lists the ports handed out; when it cannot be used, only
+    this process's own ports are remembered. Falls back to the kernel's choice."""
+    try:
+        port = _with_ledger(_choose)
+    except OSError:
+        port = None
+    if port is None:
+        with _LOCAL_LOCK:
+            port = _choose(set(_LOCAL))
+    if port is None:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((LOOPBACK, 0))
+            port = s.getsockname()[1]
+    with _LOCAL_LOCK:
+        _LOCAL.add(port)
+    return port
+
+
+_LOCAL: set[int] = set()
+_LOCAL_LOCK = threading.Lock()
+
+
+def _with_ledger(choose) -> int | None:
+    """Under an exclusive lock on the ledger: read the ports handed out within PORT_HOLD_S, choose one that is not
+    among them (nor among this process's own), and write the list back with it, older entries dropped."""
+    path = _ledger_path()
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    with os.fdopen(fd, "r+", encoding="ascii") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        now = time.time()
+        held: dict[int, float] = {}
+        for line in f.read().splitlines():
             try:
-                s.bind((LOOPBACK, port))
-            except OSError:
-                continue
-            return s.getsockname()[1]
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
+                port_s, at_s = line.split()
+                port, at = int(port_s), float(at_s)
+            except ValueError:
+                continue                   # a torn or foreign line: ignore it
+            if now - at < PORT_HOLD_S:
+                held[port] = at
+        with _LOCAL_LOCK:
+            port = choose(set(held) | _LOCAL)
+        if port is not None:
+            held[port] = now
+        f.seek(0)
+        f.truncate()
+        f.write("".join(f"{p} {at:.0f}\n" for p, at in held.items()))
+        f.flush()
+        return port
 
 
 def port_open(port: int, host: str = LOOPBACK, timeout: float = 0.2) -> bool:
