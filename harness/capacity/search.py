@@ -10,8 +10,8 @@ highest passing load and the lowest failing one above it until the knee is locat
 of the gap is within 10% of both ends) or its rounds run out. The knee is then confirmed: measured again, for
 longer, at the same load. A confirmation stands for its load in place of the shorter steps there (a failed one
 makes that load a failure and the next passing load below is confirmed instead), because a short window is at the
-mercy of the machine's own speed, which on a shared VM moves by a fifth between 20 s windows and far less between
-60 s ones. The knee is the passing confirmation, else the passing step with the highest served rate.
+mercy of the machine's own speed, which on a shared VM moved by a fifth between 20 s windows and by about half
+that between 60 s ones (bench/machine_speed.py). The knee is the passing confirmation, else the passing step with the highest served rate.
 """
 from __future__ import annotations
 

@@ -31,6 +31,8 @@ def _ephemeral_low() -> int:
 
 
 PORT_HOLD_S = 600.0    # a port handed out is not handed out again, by any dinerush process, for this long
+_LOCAL: set[int] = set()          # this process's own ports (all it remembers when the ledger cannot be used)
+_LOCAL_LOCK = threading.Lock()
 
 
 def _ledger_path() -> Path:
@@ -70,7 +72,7 @@ def free_port() -> int:
     the same way). A locked file under the temp folder lists the ports handed out; when it cannot be used, only
     this process's own ports are remembered. Falls back to the kernel's choice."""
     try:
-        port = _with_ledger(_choose)
+        port = _with_ledger()
     except OSError:
         port = None
     if port is None:
@@ -85,11 +87,7 @@ def free_port() -> int:
     return port
 
 
-_LOCAL: set[int] = set()
-_LOCAL_LOCK = threading.Lock()
-
-
-def _with_ledger(choose) -> int | None:
+def _with_ledger() -> int | None:
     """Under an exclusive lock on the ledger: read the ports handed out within PORT_HOLD_S, choose one that is not
     among them (nor among this process's own), and write the list back with it, older entries dropped."""
     path = _ledger_path()
@@ -107,7 +105,7 @@ def _with_ledger(choose) -> int | None:
             if now - at < PORT_HOLD_S:
                 held[port] = at
         with _LOCAL_LOCK:
-            port = choose(set(held) | _LOCAL)
+            port = _choose(set(held) | _LOCAL)
         if port is not None:
             held[port] = now
         f.seek(0)
